@@ -1,0 +1,5 @@
+import sys
+
+from rmstudio.cli import main
+
+sys.exit(main())

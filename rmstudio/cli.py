@@ -1,0 +1,146 @@
+"""`python -m rmstudio COMMAND`: one thin function per command.
+
+Contract (DESIGN.md): progress goes to stderr, the last stdout line is one JSON object, exit code 0 on
+success, 2 on bad input (the message names file, row and field; nothing stored), 1 on any other failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Callable
+
+from rmstudio.errors import BadInput
+from rmstudio.settings import resolve_home
+
+EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def emit(result: dict) -> None:
+    """Print the command's result as the last stdout line."""
+    print(json.dumps(result, ensure_ascii=False, default=str), flush=True)
+
+
+def cmd_import(args: argparse.Namespace) -> dict:
+    from rmstudio.formats import read_source
+    from rmstudio.store import PreferenceStore
+
+    batch = read_source(args.source, split=args.split, fmt=args.format, progress=True)
+    return PreferenceStore(resolve_home(args.home)).import_batch(batch, progress=True)
+
+
+def cmd_export(args: argparse.Namespace) -> dict:
+    from rmstudio.formats import write_export
+    from rmstudio.store import PreferenceStore
+
+    dataset = PreferenceStore(resolve_home(args.home)).to_dataset()
+    return write_export(dataset, args.dest, push_to_hub=args.push_to_hub, token=args.token)
+
+
+def cmd_stats(args: argparse.Namespace) -> dict:
+    from rmstudio.store import PreferenceStore
+
+    return PreferenceStore(resolve_home(args.home)).stats()
+
+
+def cmd_serve(args: argparse.Namespace) -> dict:
+    from rmstudio.ui.app import serve
+
+    serve(home=args.home, host=args.host, port=args.port, auth=args.auth)
+    return {"served": True}
+
+
+# --- train / jobs: owned by the jobs engineer -------------------------------------------------------
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Placeholder: filled in with the contract's options."""
+
+
+def cmd_train(args: argparse.Namespace) -> dict:
+    raise NotImplementedError("train is not available yet")
+
+
+def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
+    """Placeholder."""
+
+
+def cmd_jobs(args: argparse.Namespace) -> dict:
+    raise NotImplementedError("jobs is not available yet")
+
+
+# --- eval / score: owned by the scoring engineer ----------------------------------------------------
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """Placeholder."""
+
+
+def cmd_eval(args: argparse.Namespace) -> dict:
+    raise NotImplementedError("eval is not available yet")
+
+
+def add_score_arguments(parser: argparse.ArgumentParser) -> None:
+    """Placeholder."""
+
+
+def cmd_score(args: argparse.Namespace) -> dict:
+    raise NotImplementedError("score is not available yet")
+
+
+# ----------------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rmstudio", description=__doc__.splitlines()[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", help="data directory (default: $RMSTUDIO_HOME, /data/rmstudio on Spaces, ./rmstudio_data)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("import", cmd_import, "import preference pairs or candidates into the store")
+    p.add_argument("source", help="a .json/.jsonl/.csv/.parquet file, a save_to_disk directory, or a Hub dataset id")
+    p.add_argument("--split", help="dataset split for Hub ids and dataset dicts (default: train)")
+    p.add_argument("--format", choices=["explicit", "implicit", "conversational", "sharegpt", "autotrain", "candidates"],
+                   help="force a schema instead of auto-detecting it")
+
+    p = command("export", cmd_export, "export the labeled pairs as a training set (prompt, chosen, rejected)")
+    p.add_argument("dest", nargs="?", help=".jsonl, .parquet, .csv, or a directory (save_to_disk)")
+    p.add_argument("--push-to-hub", metavar="REPO", help="push to a Hub dataset repo instead of (or as well as) a file")
+    p.add_argument("--token", help="Hub token for --push-to-hub (default: HF_TOKEN / cached login)")
+
+    command("stats", cmd_stats, "counts of pairs and labels (by choice, annotator, category)")
+
+    p = command("serve", cmd_serve, "run the web app (same as python app.py)")
+    p.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1; 0.0.0.0 on Spaces)")
+    p.add_argument("--port", type=int, default=None, help="port (default 7860 or $GRADIO_SERVER_PORT)")
+    p.add_argument("--auth", action="append", metavar="USER:PASS", help="require login (repeat for several users)")
+
+    add_train_arguments(command("train", cmd_train, "train a reward model in the foreground (same worker as the app)"))
+    add_jobs_arguments(command("jobs", cmd_jobs, "list, cancel or resume training runs"))
+    add_eval_arguments(command("eval", cmd_eval, "evaluate checkpoints on the same pairs"))
+    add_score_arguments(command("score", cmd_score, "score completions for a prompt with a checkpoint"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.func(args)
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        emit({"error": str(exc), "kind": "bad_input"})
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        emit({"error": "interrupted", "kind": "interrupted"})
+        return EXIT_FAILURE
+    except Exception as exc:  # noqa: BLE001 - the contract promises JSON + exit 1 for any failure
+        traceback.print_exc(file=sys.stderr)
+        emit({"error": f"{type(exc).__name__}: {exc}", "kind": "failure"})
+        return EXIT_FAILURE
+    emit(result)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
