@@ -54,19 +54,49 @@ def cmd_serve(args: argparse.Namespace) -> dict:
 
 # --- train / jobs: owned by the jobs engineer -------------------------------------------------------
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """Placeholder: filled in with the contract's options."""
+    parser.add_argument("--data", help="a file/dir/Hub id in any import schema (default: the labeled pairs in the store)")
+    parser.add_argument("--model", default="default", help="'default' (embedded MiniLM), a local path or a Hub id")
+    parser.add_argument("--preset", default="auto", help="hyperparameter preset (default: auto, picked by model size)")
+    parser.add_argument("--epochs", type=float, help="training epochs (overrides the preset)")
+    parser.add_argument("--learning-rate", type=float, help="learning rate (overrides the preset)")
+    parser.add_argument("--batch-size", type=int, help="per-device batch size (overrides the preset)")
+    parser.add_argument("--max-length", type=int, help="token limit per sequence; longer prompts are cut from the left")
+    parser.add_argument("--eval-fraction", type=float, help="share of pairs held out for evaluation (default 0.1)")
+    parser.add_argument("--lora", action="store_true", default=None, help="train a LoRA adapter (merged on save)")
+    parser.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
+    parser.add_argument("--output", help="also write the final checkpoint to this directory")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def cmd_train(args: argparse.Namespace) -> dict:
-    raise NotImplementedError("train is not available yet")
+    from rmstudio import jobs
+
+    options = {name: getattr(args, name) for name in (
+        "data", "model", "preset", "epochs", "learning_rate", "batch_size", "max_length", "eval_fraction",
+        "lora", "max_steps", "output")}
+    spec = {name: value for name, value in options.items() if value is not None}
+    return jobs.run_foreground(args.home, spec, progress=not args.no_progress)
 
 
 def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
-    """Placeholder."""
+    parser.add_argument("action", nargs="?", default="list", choices=["list", "status", "cancel", "resume"],
+                        help="list runs (default), or status/cancel/resume RUN_ID")
+    parser.add_argument("run_id", nargs="?", help="the run for status, cancel and resume")
+    parser.add_argument("--no-wait", action="store_true", help="cancel: return once the worker was signalled")
 
 
 def cmd_jobs(args: argparse.Namespace) -> dict:
-    raise NotImplementedError("jobs is not available yet")
+    from rmstudio import jobs
+
+    if args.action == "list":
+        return {"runs": jobs.list_runs(args.home)}
+    if not args.run_id:
+        raise BadInput(f"jobs {args.action} needs a RUN_ID (see `jobs list`)", field="run_id")
+    if args.action == "status":
+        return jobs.status(args.home, args.run_id)
+    if args.action == "cancel":
+        return jobs.cancel(args.home, args.run_id, wait=not args.no_wait)
+    return jobs.status(args.home, jobs.resume(args.home, args.run_id))
 
 
 # --- eval / score: owned by the scoring engineer ----------------------------------------------------

@@ -1,0 +1,510 @@
+"""Background training runs: submit, queue, status, cancel, recover and resume — all through files.
+
+A run is a directory `<home>/runs/<run_id>/` (see DESIGN.md). The web process never trains: `dispatch`
+starts `python -m rmstudio.worker RUN_DIR` as a detached subprocess (its own session, output to log.txt),
+so killing the worker cannot hurt the app, and a restarted app finds every run again from disk.
+
+status.json has two kinds of writers: the worker while it runs, and this module around the worker's life
+(queued, launched, cancelled while queued, found dead). Both go through `update_status`, which merges the
+given fields under an fcntl lock and replaces the file atomically: readers never see half a file and two
+writers never lose each other's fields. The dispatch decision takes a lock on the runs directory, so two
+app processes cannot start two jobs on one device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rmstudio.errors import BadInput
+from rmstudio.settings import resolve_home, runs_dir
+
+ACTIVE = ("queued", "running")
+TERMINAL = ("succeeded", "failed", "cancelled", "interrupted")
+RESUMABLE = ("interrupted", "failed", "cancelled")
+CANCEL_GRACE_SECONDS = 120.0  # after SIGTERM the worker finishes its step and saves; then it is killed
+LOG_TAIL_LINES = 40
+_RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
+_METRICS_OFFSETS: dict[str, tuple[int, int, int]] = {}  # path -> (inode, records read, byte offset)
+
+
+# --- run directory files ------------------------------------------------------------------------
+def new_run_id() -> str:
+    """A run id that sorts by creation time (UTC) and is unique: 20261125-081530-ab12."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def run_path(home, run_id: str) -> Path:
+    """The directory of `run_id` (which must look like a run id: no path tricks)."""
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+        raise BadInput(f"not a run id: {run_id!r} (expected e.g. 20261125-081530-ab12)", field="run_id")
+    return runs_dir(resolve_home(home)) / run_id
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path):
+    """Hold an exclusive fcntl lock on `lock_path` (created if needed) for the duration of the block."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def read_status(run_dir) -> dict:
+    """status.json of a run directory, or {} when there is none (yet, or any more)."""
+    path = Path(run_dir) / "status.json"
+    for _ in range(3):
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            return {}
+        except json.JSONDecodeError:  # a writer that does not replace atomically; read again
+            time.sleep(0.05)
+    return {}
+
+
+def update_status(run_dir, **fields) -> dict:
+    """Merge `fields` into run_dir/status.json under the run's lock; returns the new status.
+
+    The one way to write status.json (the worker uses it too). Raises FileNotFoundError when the run
+    directory was deleted, so a worker whose run vanished stops instead of recreating it.
+    """
+    run_dir = Path(run_dir)
+    with _locked(run_dir / ".status.lock"):
+        current = read_status(run_dir)
+        current.update(fields)
+        _write_json_atomic(run_dir / "status.json", current)
+        return current
+
+
+def read_spec(run_dir) -> dict:
+    try:
+        return json.loads((Path(run_dir) / "spec.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def log_tail(run_dir, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of the worker's log.txt (read from the end: logs can be large)."""
+    path = Path(run_dir) / "log.txt"
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64 * 1024))
+            data = f.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+# --- worker processes ---------------------------------------------------------------------------
+def _pid_alive(pid) -> bool:
+    """True while `pid` is a live (not zombie) rmstudio worker process."""
+    if not pid:
+        return False
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)  # our own child: collect it if it has ended
+        if reaped:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path(f"/proc/{pid}")
+    try:
+        if proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return False
+        return b"rmstudio" in proc.joinpath("cmdline").read_bytes()  # pid reused by another program
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): trust kill(0)
+
+
+def _worker_env() -> dict:
+    """The environment for a worker: the same as ours, with this rmstudio importable and unbuffered logs."""
+    env = dict(os.environ)
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _start_worker(run_dir: Path) -> subprocess.Popen:
+    """Start the worker for `run_dir` in its own session (so signals to the app never reach it)."""
+    with open(run_dir / "log.txt", "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "rmstudio.worker", str(run_dir)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            cwd=str(run_dir), env=_worker_env(), start_new_session=True,
+        )
+
+
+def _launch(run_dir: Path) -> subprocess.Popen | None:
+    """Start the worker and record it as running; a launch failure marks the run failed."""
+    try:
+        proc = _start_worker(run_dir)
+    except OSError as exc:
+        update_status(run_dir, state="failed", error=f"could not start the worker: {exc}", finished_at=time.time())
+        return None
+    update_status(run_dir, state="running", pid=proc.pid, started_at=time.time(), finished_at=None, error=None)
+    return proc
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    """Send `sig` to the worker's process group (the worker and anything it started, e.g. accelerate)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
+
+
+def _device_of(spec: dict) -> str:
+    """The queue a run waits in: one running job per device (a spec may name its device)."""
+    return str(spec.get("device") or "default")
+
+
+# --- public API ---------------------------------------------------------------------------------
+def _to_spec(spec):
+    from rmstudio.training import TrainSpec
+
+    if isinstance(spec, TrainSpec):
+        return spec
+    if isinstance(spec, dict):
+        return TrainSpec(**spec)
+    raise BadInput(f"a training spec must be a TrainSpec or a dict, not {type(spec).__name__}", field="spec")
+
+
+def prepare(home, spec) -> Path:
+    """Create a run directory with spec.json, the frozen data snapshot and status `queued`.
+
+    Bad input (no labeled pairs, bad hyperparameters, ...) raises BadInput and leaves no run behind.
+    """
+    from rmstudio import training
+
+    home = resolve_home(home)
+    spec = _to_spec(spec)
+    if hasattr(spec, "home"):
+        spec.home = str(home)
+    if hasattr(spec, "validate"):
+        spec.validate()
+    run_id = new_run_id()
+    run_dir = runs_dir(home) / run_id
+    run_dir.mkdir()
+    try:
+        data_hash = training.freeze_data(spec, run_dir)
+        if getattr(spec, "data_hash", None) is None and hasattr(spec, "data_hash"):
+            spec.data_hash = data_hash
+        spec.to_json(run_dir / "spec.json")
+        update_status(run_dir, run_id=run_id, state="queued", pid=None, created_at=time.time(),
+                      started_at=None, finished_at=None, error=None, data_pairs=_count_rows(run_dir))
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    return run_dir
+
+
+def _count_rows(run_dir: Path) -> int | None:
+    try:
+        import pyarrow.parquet as pq
+
+        return pq.read_metadata(run_dir / "data.parquet").num_rows
+    except Exception:  # noqa: BLE001 - the count is informative only
+        return None
+
+
+def submit(home, spec) -> str:
+    """Queue a training run and return its id at once; it starts when its device is free."""
+    run_dir = prepare(home, spec)
+    dispatch(home)
+    return run_dir.name
+
+
+def dispatch(home) -> list[str]:
+    """Start the oldest queued run on every device that has no running run; returns the started ids.
+
+    Called after submit, by the worker when it exits (so the queue advances with nobody polling), and
+    by `recover`. Safe to call from several processes at once.
+    """
+    root = runs_dir(resolve_home(home))
+    started = []
+    with _locked(root / ".dispatch.lock"):
+        busy, waiting = set(), {}
+        for run_dir in sorted(p for p in root.iterdir() if _RUN_ID.match(p.name)):
+            state = _refresh(run_dir).get("state")
+            device = _device_of(read_spec(run_dir))
+            if state == "running":
+                busy.add(device)
+            elif state == "queued":
+                waiting.setdefault(device, run_dir)  # sorted by id = by time: the first is the oldest
+        for device, run_dir in waiting.items():
+            if device not in busy and _launch(run_dir) is not None:
+                started.append(run_dir.name)
+    return started
+
+
+def _refresh(run_dir: Path, *, dead_state: str = "failed") -> dict:
+    """The run's status, after noticing a worker that died without saying so or ignores a cancel."""
+    st = read_status(run_dir)
+    if st.get("state") != "running":
+        return st
+    now = time.time()
+    alive = _pid_alive(st.get("pid"))
+    if alive and st.get("cancel_deadline") and now > st["cancel_deadline"]:
+        _signal_group(st["pid"], signal.SIGKILL)
+        return _mark_if_running(run_dir, state="failed", finished_at=now, log_tail=log_tail(run_dir),
+                                error="the worker did not stop after cancel; it was killed (nothing saved)")
+    if alive:
+        return st
+    if st.get("cancel_requested_at"):
+        return _mark_if_running(run_dir, state="cancelled", finished_at=now, log_tail=log_tail(run_dir),
+                                error="the worker stopped before it could save a checkpoint")
+    reason = ("the app restarted while the worker was running" if dead_state == "interrupted"
+              else "the worker process ended without a final status (killed, out of memory, or crashed)")
+    return _mark_if_running(run_dir, state=dead_state, finished_at=now, error=reason, log_tail=log_tail(run_dir))
+
+
+def _mark_if_running(run_dir: Path, **fields) -> dict:
+    """Write `fields` unless the worker wrote a final state meanwhile (re-checked under the lock)."""
+    with _locked(run_dir / ".status.lock"):
+        st = read_status(run_dir)
+        if st.get("state") == "running":
+            st.update(fields)
+            _write_json_atomic(run_dir / "status.json", st)
+        return st
+
+
+def status(home, run_id: str) -> dict:
+    """The run's status.json (state, pid, times, error, log_tail, progress, summary) plus run_id/run_dir.
+
+    A run directory that was deleted reports state `gone`; a worker that died reports `failed`.
+    """
+    run_dir = run_path(home, run_id)
+    if not run_dir.is_dir():
+        return {"run_id": run_id, "state": "gone", "run_dir": str(run_dir),
+                "error": f"run directory {run_dir} does not exist (deleted?)"}
+    try:
+        st = _refresh(run_dir)
+    except FileNotFoundError:  # deleted between the check and the read
+        return {"run_id": run_id, "state": "gone", "run_dir": str(run_dir), "error": "run directory was deleted"}
+    return {**st, "run_id": run_id, "run_dir": str(run_dir)}
+
+
+def _seconds(value) -> float | None:
+    if value is None or isinstance(value, (int, float)):
+        return value
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(value)).timestamp()
+    except ValueError:
+        return None
+
+
+def list_runs(home) -> list[dict]:
+    """Every run, newest first: run_id, state, model, data_pairs, eval_accuracy, duration_seconds, ..."""
+    root = runs_dir(resolve_home(home))
+    rows = []
+    for run_dir in sorted((p for p in root.iterdir() if _RUN_ID.match(p.name)), reverse=True):
+        with contextlib.suppress(FileNotFoundError):
+            st, spec = _refresh(run_dir), read_spec(run_dir)
+            summary = st.get("summary") or {}
+            start, end = _seconds(st.get("started_at")), _seconds(st.get("finished_at"))
+            if start and not end and st.get("state") == "running":
+                end = time.time()
+            rows.append({
+                "run_id": run_dir.name, "state": st.get("state", "unknown"), "model": spec.get("model"),
+                "preset": spec.get("preset"), "data_pairs": st.get("data_pairs"),
+                "eval_accuracy": summary.get("eval_accuracy"), "checkpoint": summary.get("checkpoint"),
+                "created_at": st.get("created_at"), "started_at": st.get("started_at"),
+                "finished_at": st.get("finished_at"),
+                "duration_seconds": round(end - start, 1) if start and end else None,
+                "progress": st.get("progress"), "error": st.get("error"), "run_dir": str(run_dir),
+            })
+    return rows
+
+
+def cancel(home, run_id: str, *, wait: bool = False, grace: float = CANCEL_GRACE_SECONDS) -> dict:
+    """Cancel a run: a queued run becomes `cancelled` at once; a running worker gets SIGTERM, finishes
+    its step, saves and reports `cancelled`. If it has not stopped `grace` seconds later it is killed
+    and marked `failed` (enforced by `wait=True` or by any later status read)."""
+    run_dir = run_path(home, run_id)
+    if not run_dir.is_dir():
+        raise BadInput(f"no run {run_id} in {run_dir.parent}", field="run_id")
+    with _locked(run_dir / ".status.lock"):
+        st = read_status(run_dir)
+        now = time.time()
+        if st.get("state") == "queued":
+            st.update(state="cancelled", finished_at=now, error="cancelled before it started")
+        elif st.get("state") == "running" and not st.get("cancel_requested_at"):
+            st.update(cancel_requested_at=now, cancel_deadline=now + grace)
+            _signal_group(st["pid"], signal.SIGTERM)
+        _write_json_atomic(run_dir / "status.json", st)
+    while wait and status(home, run_id).get("state") == "running":
+        time.sleep(0.2)
+    return status(home, run_id)
+
+
+def recover(home) -> list[str]:
+    """At app start: mark running runs whose worker is gone as `interrupted`; start queued runs.
+
+    Returns the ids marked interrupted (they can be resumed with `resume`).
+    """
+    root = runs_dir(resolve_home(home))
+    interrupted = []
+    for run_dir in sorted(p for p in root.iterdir() if _RUN_ID.match(p.name)):
+        with contextlib.suppress(FileNotFoundError):
+            if read_status(run_dir).get("state") == "running" and \
+                    _refresh(run_dir, dead_state="interrupted").get("state") == "interrupted":
+                interrupted.append(run_dir.name)
+    dispatch(home)
+    return interrupted
+
+
+def last_trainer_checkpoint(run_dir) -> Path | None:
+    """The newest intermediate trainer checkpoint (`checkpoint-<step>` with trainer_state.json) in a run."""
+    found = [p.parent for p in Path(run_dir).rglob("checkpoint-*/trainer_state.json")]
+    found = [p for p in found if p.name.split("-")[-1].isdigit()]
+    return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+
+def _drop_metrics_after(run_dir: Path, step: int) -> None:
+    """Forget metrics logged after `step` so a resumed run does not plot those steps twice."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text().splitlines(keepends=True)
+            if line.strip() and _step_of(line) <= step]
+    tmp = path.with_name(".metrics.jsonl.tmp")
+    tmp.write_text("".join(kept))
+    os.replace(tmp, path)
+
+
+def _step_of(line: str) -> float:
+    try:
+        return float(json.loads(line).get("step") or 0)
+    except (ValueError, AttributeError):
+        return float("inf")
+
+
+def resume(home, run_id: str) -> str:
+    """Queue an interrupted, failed or cancelled run again, continuing from its last intermediate
+    checkpoint (from the start, on the same frozen data, when it has none). Returns the run id."""
+    run_dir = run_path(home, run_id)
+    if not run_dir.is_dir():
+        raise BadInput(f"no run {run_id} in {run_dir.parent}", field="run_id")
+    st = status(home, run_id)
+    if st.get("state") not in RESUMABLE:
+        raise BadInput(f"run {run_id} is {st.get('state')}; only {', '.join(RESUMABLE)} runs can be resumed",
+                       field="run_id")
+    checkpoint = last_trainer_checkpoint(run_dir)
+    spec = read_spec(run_dir)
+    spec["resume_from"] = str(checkpoint) if checkpoint else None
+    _write_json_atomic(run_dir / "spec.json", spec)
+    _drop_metrics_after(run_dir, int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
+    update_status(run_dir, state="queued", pid=None, started_at=None, finished_at=None, error=None,
+                  log_tail=None, cancel_requested_at=None, cancel_deadline=None, summary=None,
+                  resumed_from=spec["resume_from"], resumes=int(st.get("resumes") or 0) + 1)
+    dispatch(home)
+    return run_id
+
+
+def read_metrics(home, run_id: str, since: int = 0) -> list[dict]:
+    """The metrics.jsonl records from index `since` on (pass the number already held to get only new
+    ones). Cheap when polled: continues from the byte offset where the previous read stopped."""
+    path = run_path(home, run_id) / "metrics.jsonl"
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return []
+    with f:
+        stat = os.fstat(f.fileno())
+        inode, count, offset = _METRICS_OFFSETS.get(str(path), (stat.st_ino, 0, 0))
+        if inode != stat.st_ino or count > since or offset > stat.st_size:
+            count, offset = 0, 0
+        f.seek(offset)
+        data = f.read()
+    records = []
+    complete = data[: data.rfind(b"\n") + 1]  # a line still being written is read next time
+    for line in complete.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # blank or garbled: not a record, not counted
+        if count >= since:
+            records.append(record)
+        count += 1
+    _METRICS_OFFSETS[str(path)] = (stat.st_ino, count, offset + len(complete))
+    return records
+
+
+def run_foreground(home, spec, progress: bool = True) -> dict:
+    """Train now with the same worker as the app (CLI `train`), showing a progress bar on stderr.
+
+    Returns the run's summary; raises BadInput for bad input (also when the worker finds it) and
+    RuntimeError with the log tail when the worker fails. Ctrl-C cancels the run (it still saves).
+    """
+    run_dir = prepare(home, spec)
+    with _locked(run_dir.parent / ".dispatch.lock"):  # counts as the device's running job meanwhile
+        proc = _launch(run_dir)
+    if proc is None:
+        raise RuntimeError(read_status(run_dir).get("error"))
+    try:
+        _follow(run_dir, proc, progress)
+    except KeyboardInterrupt:
+        cancel(home, run_dir.name, wait=True)
+        raise
+    st = _refresh(run_dir)
+    if st.get("state") == "succeeded":
+        return {"run_id": run_dir.name, **(st.get("summary") or {})}
+    message = st.get("error") or f"the run ended {st.get('state')}"
+    if st.get("error_type") == "BadInput":
+        raise BadInput(message)
+    tail = st.get("log_tail") or log_tail(run_dir)
+    raise RuntimeError(f"run {run_dir.name} {st.get('state')}: {message}\n--- log tail ---\n{tail}")
+
+
+def _follow(run_dir: Path, proc: subprocess.Popen, progress: bool) -> None:
+    """Wait for the worker, drawing its progress (status.json) and latest loss/accuracy on stderr."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=None, unit="step", file=sys.stderr, disable=not progress, dynamic_ncols=True,
+               desc=f"train {run_dir.name}")
+    home, held = run_dir.parent.parent, 0
+    try:
+        while proc.poll() is None:
+            time.sleep(0.5)
+            prog = read_status(run_dir).get("progress") or {}
+            if prog.get("total_steps") and bar.total != prog["total_steps"]:
+                bar.total = prog["total_steps"]
+                bar.refresh()
+            if prog.get("step") is not None and prog["step"] > bar.n:
+                bar.update(prog["step"] - bar.n)
+            new = read_metrics(home, run_dir.name, since=held)
+            held += len(new)
+            last = next((m for m in reversed(new) if m.get("loss") is not None), None)
+            if last:
+                bar.set_postfix({k: round(last[k], 3) for k in ("loss", "accuracy") if isinstance(last.get(k), float)})
+    finally:
+        bar.close()
