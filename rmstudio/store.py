@@ -57,12 +57,28 @@ class Pair:
 class PreferenceStore:
     """Pairs, labels and leases in `<home>/store.sqlite`. Safe to share across threads and processes."""
 
-    def __init__(self, home: str | Path | None = None, *, overlap: int = 1):
+    def __init__(self, home: str | Path | None = None, *, overlap: int | None = None):
+        """`overlap`: how many distinct annotators label each pair (default: the home's setting, else 1)."""
         self.home = resolve_home(home)
         self.path = self.home / "store.sqlite"
-        self.overlap = max(1, int(overlap))
         self._local = threading.local()
         self._db.executescript(f"BEGIN IMMEDIATE; {SCHEMA} COMMIT;")
+        self._overlap = overlap
+
+    @property
+    def overlap(self) -> int:
+        if self._overlap is not None:
+            return max(1, int(self._overlap))
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'overlap'").fetchone()
+        return int(row[0]) if row else 1
+
+    def set_overlap(self, overlap: int) -> None:
+        """Store the home's overlap setting (every process using the home follows it)."""
+        if not isinstance(overlap, int) or not 1 <= overlap <= 20:
+            raise BadInput(f"overlap must be a whole number from 1 to 20, got {overlap!r}", field="overlap")
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('overlap', ?)", (str(overlap),))
+        self._overlap = None
 
     # -- connections -------------------------------------------------------------------------------
     @property
@@ -165,38 +181,42 @@ class PreferenceStore:
 
     # -- labeling ----------------------------------------------------------------------------------
     def next_pair(self, annotator: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> Pair | None:
-        """Lease a pair this annotator has not labeled; nobody else gets it until it is labeled or the lease ends.
+        """Lease a pair this annotator has not labeled yet, or None when nothing is left.
 
-        A pair the annotator already holds (a page reload, an undo) comes back first.
+        A pair is served to at most `overlap` annotators in all (labels plus live leases), never twice to
+        the same one. A pair the annotator already holds (a page reload, an undo) comes back first; a lease
+        that is not labeled in time expires and the pair returns to the pool.
         """
         annotator = _check_annotator(annotator)
         now = time.time()
         with self._write() as db:
             row = db.execute(
-                "SELECT id FROM pairs WHERE lease_owner = ? AND lease_until >= ? AND imported = 0"
-                " AND n_labels < ? ORDER BY lease_until DESC LIMIT 1",
-                (annotator, now, self.overlap),
+                "SELECT pair_id AS id FROM leases WHERE annotator = ? AND until >= ? ORDER BY until DESC LIMIT 1",
+                (annotator, now),
             ).fetchone()
             if row is None:
+                overlap = self.overlap
                 row = db.execute(
-                    f"SELECT id FROM pairs p WHERE imported = 0 AND n_labels IN ({_open_counts(self.overlap)})"
-                    " AND (lease_until IS NULL OR lease_until < ?)"
+                    f"SELECT id FROM pairs p WHERE imported = 0 AND n_labels IN ({_open_counts(overlap)})"
+                    " AND n_labels + (SELECT COUNT(*) FROM leases s WHERE s.pair_id = p.id AND s.until >= ?) < ?"
                     " AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.pair_id = p.id AND l.annotator = ?"
                     " AND l.undone_at IS NULL) ORDER BY rank LIMIT 1",
-                    (now, annotator),
+                    (now, overlap, annotator),
                 ).fetchone()
             if row is None:
                 return None
-            db.execute(
-                "UPDATE pairs SET lease_owner = ?, lease_until = ? WHERE id = ?", (annotator, now + lease_seconds, row["id"])
-            )
+            self._lease(db, row["id"], annotator, now + lease_seconds)
         return self.get_pair(row["id"])
+
+    @staticmethod
+    def _lease(db: sqlite3.Connection, pair_id: int, annotator: str, until: float) -> None:
+        db.execute("DELETE FROM leases WHERE annotator = ?", (annotator,))  # one pair on screen per annotator
+        db.execute("INSERT INTO leases(pair_id, annotator, until) VALUES (?,?,?)", (pair_id, annotator, until))
 
     def release(self, pair_id: int, annotator: str) -> None:
         """Give a leased pair back to the pool (the annotator left)."""
         with self._write() as db:
-            db.execute("UPDATE pairs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
-                       (pair_id, annotator))
+            db.execute("DELETE FROM leases WHERE pair_id = ? AND annotator = ?", (pair_id, annotator))
 
     def record_label(self, pair_id: int, choice: str, annotator: str) -> int:
         """Record a judgement ("a"/"b" name response_a/response_b). Durable when it returns; returns the label id.
@@ -216,12 +236,8 @@ class PreferenceStore:
                 "INSERT INTO labels(pair_id, choice, annotator, shown_left, created_at) VALUES (?,?,?,?,?)",
                 (pair_id, choice, annotator, "b" if pair["swap"] else "a", now),
             )
-            db.execute(
-                "UPDATE pairs SET n_labels = n_labels + ?,"
-                " lease_owner = CASE WHEN lease_owner = ? THEN NULL ELSE lease_owner END,"
-                " lease_until = CASE WHEN lease_owner = ? THEN NULL ELSE lease_until END WHERE id = ?",
-                (0 if choice == "skip" else 1, annotator, annotator, pair_id),
-            )
+            db.execute("UPDATE pairs SET n_labels = n_labels + ? WHERE id = ?", (0 if choice == "skip" else 1, pair_id))
+            db.execute("DELETE FROM leases WHERE pair_id = ? AND annotator = ?", (pair_id, annotator))
         return cursor.lastrowid
 
     def undo_last(self, annotator: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> int | None:
@@ -236,8 +252,7 @@ class PreferenceStore:
             if row is None:
                 return None
             self._retract(db, row["pair_id"], annotator, now)
-            db.execute("UPDATE pairs SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                       (annotator, now + lease_seconds, row["pair_id"]))
+            self._lease(db, row["pair_id"], annotator, now + lease_seconds)
         return row["pair_id"]
 
     @staticmethod

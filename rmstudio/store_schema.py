@@ -21,12 +21,17 @@ CREATE TABLE IF NOT EXISTS pairs (
     rank        REAL NOT NULL,             -- random serving order
     n_labels    INTEGER NOT NULL DEFAULT 0,-- current labels that count (skips do not)
     imported    INTEGER NOT NULL DEFAULT 0,-- labeled at import: never served for labeling
-    lease_owner TEXT,
-    lease_until REAL,
     created_at  REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS pairs_serving ON pairs(imported, n_labels, rank);
-CREATE INDEX IF NOT EXISTS pairs_lease ON pairs(lease_owner);
+
+CREATE TABLE IF NOT EXISTS leases (           -- a pair being shown to an annotator right now
+    pair_id     INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    annotator   TEXT NOT NULL,
+    until       REAL NOT NULL,
+    PRIMARY KEY (pair_id, annotator)
+);
+CREATE INDEX IF NOT EXISTS leases_annotator ON leases(annotator, until);
 CREATE INDEX IF NOT EXISTS pairs_category ON pairs(category);
 
 CREATE TABLE IF NOT EXISTS labels (           -- append-only judgements; undo marks, never deletes

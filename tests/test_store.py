@@ -169,3 +169,37 @@ def test_relabel_replaces_every_label(store):
     store.relabel(pair_id, "b", "admin")
     row = store.to_dataset()[0]
     assert (row["chosen"], row["rejected"]) == ("bad 0", "good 0")
+
+
+def test_overlap_serves_a_pair_to_several_annotators_but_never_beyond(store):
+    store.import_batch(candidates(1))
+    store.set_overlap(2)
+    one, two = store.next_pair("ann1"), store.next_pair("ann2")
+    assert one.id == two.id
+    assert store.next_pair("ann3") is None  # two live leases fill the overlap
+    store.record_label(one.id, "a", "ann1")
+    store.record_label(two.id, "a", "ann2")
+    assert store.next_pair("ann3") is None
+    assert store.next_pair("ann1") is None
+
+
+def test_majority_resolution_with_overlap(store):
+    store.import_batch(candidates(3))
+    store.set_overlap(3)
+    votes = {0: ["a", "a", "b"], 1: ["a", "b", "tie"], 2: ["b", "b", "b"]}
+    pairs = {}
+    for ann in ("x", "y", "z"):
+        for _ in range(3):
+            pair = store.next_pair(ann)
+            index = int(pair.prompt.split()[1].rstrip("?"))
+            pairs[index] = pair
+            store.record_label(pair.id, votes[index]["xyz".index(ann)], ann)
+    ds = store.to_dataset()
+    chosen = {row["pair_id"]: row["chosen"] for row in ds}
+    assert chosen == {pairs[0].id: pairs[0].response_a, pairs[2].id: pairs[2].response_b}
+    assert store.stats()["excluded_pairs"] == 1
+
+
+def test_bad_overlap_is_refused(store):
+    with pytest.raises(BadInput, match="overlap"):
+        store.set_overlap(0)

@@ -68,3 +68,21 @@ def test_eight_processes_label_800_distinct_pairs(tmp_path):
     stats = PreferenceStore(tmp_path).stats()
     assert stats["remaining"] == 200
     assert json.dumps(stats)  # stats are plain JSON
+
+
+def test_overlap_three_annotators_in_parallel_processes(tmp_path):
+    store = PreferenceStore(tmp_path)
+    store.import_batch(candidates(60))
+    store.set_overlap(3)
+    procs = [_spawn(tmp_path, f"ann{i}", 1000) for i in range(3)]
+    outputs = [[int(x) for x in proc.communicate(timeout=300)[0].split()[1:]] for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs)
+
+    for out in outputs:  # never twice to the same annotator
+        assert len(out) == len(set(out))
+    assert sum(len(out) for out in outputs) == 180  # every pair served to exactly 3 annotators
+    per_pair = {}
+    for row in PreferenceStore(tmp_path).iter_labels():
+        per_pair.setdefault(row["pair_id"], set()).add(row["annotator"])
+    assert len(per_pair) == 60 and all(len(names) == 3 for names in per_pair.values())
+    assert store.next_pair("ann4") is None
