@@ -40,9 +40,11 @@ def cmd_export(args: argparse.Namespace) -> dict:
 
 
 def cmd_stats(args: argparse.Namespace) -> dict:
+    from rmstudio.agreement import agreement_report
     from rmstudio.store import PreferenceStore
 
-    return PreferenceStore(resolve_home(args.home)).stats()
+    store = PreferenceStore(resolve_home(args.home))
+    return {**store.stats(), "agreement": agreement_report(store.iter_labels())}
 
 
 def cmd_serve(args: argparse.Namespace) -> dict:
@@ -139,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--push-to-hub", metavar="REPO", help="push to a Hub dataset repo instead of (or as well as) a file")
     p.add_argument("--token", help="Hub token for --push-to-hub (default: HF_TOKEN / cached login)")
 
-    command("stats", cmd_stats, "counts of pairs and labels (by choice, annotator, category)")
+    command("stats", cmd_stats, "counts of pairs and labels (by choice, annotator, category) and annotator agreement")
 
     p = command("serve", cmd_serve, "run the web app (same as python app.py)")
     p.add_argument("--host", default=None, help="interface to listen on (default 127.0.0.1; 0.0.0.0 on Spaces)")
