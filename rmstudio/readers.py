@@ -1,0 +1,241 @@
+"""Read an import source (file, `save_to_disk` folder or Hub id) into plain records.
+
+Each reader returns (records, rows): `rows[i]` is what error messages call record i's row — the
+1-based line for JSON lines and CSV (CSV line 1 is the header, as in a spreadsheet), the 1-based
+record for JSON arrays, Parquet and datasets (`rows` is None then). Unreadable input raises BadInput
+naming the file and line; nothing here knows about schemas beyond spotting JSON cells in CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rmstudio.errors import BadInput
+
+FILE_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+_BAD_UTF8 = re.compile("[\udc80-\udcff]")
+_HUB_PROBE_SECONDS = 3.0
+
+Records = tuple[list[dict], "list[int] | None"]
+
+
+def read_records(source: str, split: str | None = None) -> Records:
+    """Records of a local file or folder, else of the Hub dataset `source`."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return read_dataset_dir(path, source, split)
+    if path.is_file():
+        suffix = path.suffix.lower()
+        if suffix not in FILE_SUFFIXES:
+            raise BadInput(f"unsupported file type '{suffix}': use {', '.join(FILE_SUFFIXES)} or a "
+                           "datasets folder", source=source)
+        if suffix == ".parquet":
+            return read_parquet(path, source)
+        data = path.read_bytes()
+        if not data.strip():
+            raise BadInput("empty file", source=source)
+        return {".json": read_json, ".jsonl": read_jsonl, ".csv": read_csv}[suffix](data, source)
+    if path.suffix.lower() in FILE_SUFFIXES or not _HUB_ID.match(source):
+        raise BadInput("no such file or folder", source=source)
+    return read_hub(source, split)
+
+
+# ---- text files ---------------------------------------------------------------------------------
+
+def decode(data: bytes, source: str) -> tuple[str, int | None]:
+    """(text, line of the first invalid UTF-8 byte or None). Invalid bytes decode to lone surrogates
+    so the readers still parse the file and `check_utf8` can name the record and field."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        return data.decode("utf-8-sig", errors="surrogateescape"), line
+
+
+def _has_bad_bytes(value) -> bool:
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    return _BAD_UTF8.search(value) is not None
+
+
+def check_utf8(records: list[dict], rows: list[int] | None, source: str, bad_line: int | None) -> None:
+    """Raise BadInput naming the row and field holding the first invalid UTF-8 byte."""
+    if bad_line is None:
+        return
+    for i, record in enumerate(records):
+        for field, value in record.items():
+            if _has_bad_bytes(field) or _has_bad_bytes(value):
+                raise BadInput("invalid UTF-8 (save the file as UTF-8)", source=source,
+                               row=rows[i] if rows else i + 1, field=field)
+    raise BadInput(f"invalid UTF-8 at line {bad_line} (save the file as UTF-8)", source=source, row=bad_line)
+
+
+def read_jsonl(data: bytes, source: str) -> Records:
+    text, bad_line = decode(data, source)
+    records, rows = [], []
+    loads = json.loads
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            record = loads(line)
+        except json.JSONDecodeError as error:
+            raise BadInput(f"not valid JSON (column {error.colno}: {error.msg})", source=source, row=number) from None
+        if not isinstance(record, dict):
+            raise BadInput(f"expected a JSON object on each line, got {type(record).__name__}",
+                           source=source, row=number)
+        records.append(record)
+        rows.append(number)
+    check_utf8(records, rows, source, bad_line)
+    return records, rows
+
+
+def read_json(data: bytes, source: str) -> Records:
+    """A JSON array of objects, {"data": [...]}-style wrappers, or JSON lines saved as .json."""
+    text, bad_line = decode(data, source)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        if error.msg == "Extra data" and text.lstrip().startswith("{"):
+            return read_jsonl(data, source)
+        raise BadInput(f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
+                       source=source) from None
+    if isinstance(value, dict):
+        wrapped = [v for k, v in value.items() if k in ("data", "rows", "train", "examples") and isinstance(v, list)]
+        value = wrapped[0] if wrapped else [value]
+    if not isinstance(value, list):
+        raise BadInput(f"expected a JSON array of objects, got {type(value).__name__}", source=source)
+    for number, record in enumerate(value, 1):
+        if not isinstance(record, dict):
+            raise BadInput(f"expected a JSON object, got {type(record).__name__}", source=source, row=number)
+    check_utf8(value, None, source, bad_line)
+    return value, None
+
+
+def _json_cell(cell: str):
+    """A CSV cell holding JSON messages/completions (as our CSV export writes them) as a value, else the text."""
+    if not (cell[:1] in "[{" and cell[-1:] in "]}"):
+        return cell
+    try:
+        value = json.loads(cell)
+    except ValueError:
+        return cell
+    if isinstance(value, dict) and ({"role", "content"} <= value.keys() or {"from", "value"} <= value.keys()):
+        return value
+    if isinstance(value, list) and value and (all(isinstance(v, dict) for v in value)
+                                               or all(isinstance(v, str) for v in value)):
+        return value
+    return cell
+
+
+def read_csv(data: bytes, source: str) -> Records:
+    text, bad_line = decode(data, source)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    limit = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)  # over-long cells get our own error naming the field
+    records, rows = [], []
+    try:
+        header = [name.strip() for name in next(reader)]
+        duplicated = sorted({n for n in header if header.count(n) > 1})
+        if duplicated or "" in header:
+            raise BadInput("header has empty or repeated column names", source=source, row=1,
+                           field=(duplicated or [""])[0])
+        start = reader.line_num + 1
+        for cells in reader:
+            number, start = start, reader.line_num + 1
+            if not cells:
+                continue
+            if len(cells) != len(header):
+                raise BadInput(f"not valid CSV: expected {len(header)} fields like the header, found {len(cells)}",
+                               source=source, row=number)
+            records.append({name: _json_cell(cell) for name, cell in zip(header, cells, strict=True)})
+            rows.append(number)
+    except StopIteration:
+        raise BadInput("empty file", source=source) from None
+    except csv.Error as error:
+        raise BadInput(f"not valid CSV: {error}", source=source, row=reader.line_num) from None
+    finally:
+        csv.field_size_limit(limit)
+    check_utf8(records, rows, source, bad_line)
+    return records, rows
+
+
+# ---- columnar sources ---------------------------------------------------------------------------
+
+def read_parquet(path: Path, source: str) -> Records:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path).to_pylist(), None
+    except (pa.ArrowException, OSError) as error:
+        raise BadInput(f"not a valid Parquet file: {error}", source=source) from None
+
+
+def _pick_split(dataset, source: str, split: str | None):
+    """One split of a DatasetDict: `split`, else "train", else the only one."""
+    import datasets
+
+    if not isinstance(dataset, datasets.DatasetDict):
+        return dataset
+    names = list(dataset)
+    name = split or ("train" if "train" in names else names[0] if len(names) == 1 else None)
+    if name not in names:
+        raise BadInput(f"choose a split with --split: {names}", source=source, field="split")
+    return dataset[name]
+
+
+def read_dataset_dir(path: Path, source: str, split: str | None) -> Records:
+    """A `save_to_disk` folder, or a folder of data files `datasets.load_dataset` understands."""
+    import datasets
+
+    try:
+        if (path / "dataset_dict.json").exists() or (path / "state.json").exists():
+            dataset = _pick_split(datasets.load_from_disk(str(path)), source, split)
+        else:
+            dataset = datasets.load_dataset(str(path), split=split or "train")
+    except BadInput:
+        raise
+    except Exception as error:
+        raise BadInput(f"cannot load this folder with datasets: {type(error).__name__}: {error}", source=source) from None
+    return dataset.to_list(), None
+
+
+def hub_unreachable() -> str | None:
+    """Why the Hub cannot be reached (None when it can or offline mode uses the local cache).
+
+    huggingface_hub retries connection errors with back-off for ~25 s; a 3 s probe answers at once.
+    """
+    import datasets
+    from huggingface_hub import constants
+
+    if datasets.config.HF_HUB_OFFLINE:
+        return None
+    url = urlparse(constants.ENDPOINT)
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=_HUB_PROBE_SECONDS).close()
+    except OSError as error:
+        return f"cannot connect to {url.hostname}: {error}"
+    return None
+
+
+def read_hub(dataset_id: str, split: str | None) -> Records:
+    """A dataset from the Hugging Face Hub (or its local cache when HF_HUB_OFFLINE=1)."""
+    import datasets
+
+    why = hub_unreachable()
+    if why is None:
+        try:
+            dataset = datasets.load_dataset(dataset_id, split=split or "train")
+            return dataset.to_list(), None
+        except Exception as error:
+            why = f"{type(error).__name__}: {error}"
+    raise BadInput(f"not a local file or folder, and the Hugging Face Hub dataset '{dataset_id}' cannot be "
+                   f"loaded ({why}); for a cached copy set HF_HUB_OFFLINE=1", source=dataset_id)
