@@ -21,6 +21,7 @@ from rmstudio.schemas import (
     SCHEMAS,
     RowError,
     detect,
+    did_you_mean,
     explain_unknown,
     missing_columns,
     normalize,
@@ -82,11 +83,11 @@ def _schema_of_first(record: dict, fmt: str | None, source: str, row: int) -> st
             missing, message = explain_unknown(_present(record))
             raise BadInput(message, source=source, row=row, field=missing)
         return schema
-    missing = missing_columns(fmt, _present(record))
+    present = _present(record)
+    missing = missing_columns(fmt, present)
     if missing:
-        _, hint = explain_unknown(_present(record))
-        raise BadInput(f"format '{fmt}' needs column '{missing[0]}' ({hint})", source=source, row=row,
-                       field=missing[0])
+        raise BadInput(f"format '{fmt}' needs column '{missing[0]}'; missing {did_you_mean(missing, present)} "
+                       f"among columns {sorted(present)}", source=source, row=row, field=missing[0])
     return fmt
 
 
@@ -95,7 +96,7 @@ def _mixed(first: tuple, this: tuple, schema: str, row_schema: str, first_row: i
     a, b = dict(first), dict(this)
     differing = [key for key in (*a, *b) if a.get(key, "absent") != b.get(key, "absent")]
     name = differing[0]
-    how = "has no value here" if name in a and name not in b else (
+    how = "is missing here" if name in a and name not in b else (
         "is not in the first row" if name not in a else "is a message list in only one of them")
     return name, (f"mixed schemas: this row is '{row_schema}' but row {first_row} is '{schema}' ('{name}' {how}); "
                   "a file must use one schema")

@@ -78,26 +78,26 @@ def detect(sig: tuple) -> str | None:
     return None
 
 
-def explain_unknown(columns: list[str]) -> tuple[str, str]:
-    """(field, message) for columns that match no schema: the nearest schema's missing columns, with
-    a did-you-mean for misspelled ones."""
-    present = set(columns)
-
-    def missing(schema: str) -> list[str]:
-        return [c for c in REQUIRED[schema] if c not in present]
-
-    nearest = min(SCHEMAS, key=lambda s: (len(missing(s)), -len(REQUIRED[s])))
+def did_you_mean(missing: list[str], columns) -> str:
+    """The missing columns, each with the present unknown column it is probably a misspelling of."""
     unknown = [c for c in columns if c not in KNOWN_COLUMNS]
     hints = []
-    for column in missing(nearest):
+    for column in missing:
         close = difflib.get_close_matches(column, unknown, n=1, cutoff=0.6)
         hints.append(f"'{column}'" + (f" (found '{close[0]}': did you mean '{column}'?)" if close else ""))
+    return ", ".join(hints)
+
+
+def explain_unknown(columns: list[str]) -> tuple[str, str]:
+    """(field, message) for columns that match no schema: the nearest schema's missing columns."""
+    nearest = min(SCHEMAS, key=lambda s: (len(missing_columns(s, columns)), -len(REQUIRED[s])))
+    missing = missing_columns(nearest, columns)
     expected = "; ".join(f"{s}: {', '.join(REQUIRED[s])}" for s in SCHEMAS)
     message = (
-        f"columns {sorted(present)} match no known schema; closest is '{nearest}', which is missing "
-        f"{', '.join(hints)}. Expected columns — {expected} (candidates may use 'completions')"
+        f"columns {sorted(columns)} match no known schema; closest is '{nearest}', which is missing "
+        f"{did_you_mean(missing, columns)}. Expected columns — {expected} (candidates may use 'completions')"
     )
-    return missing(nearest)[0], message
+    return missing[0], message
 
 
 def missing_columns(schema: str, columns) -> list[str]:

@@ -14,7 +14,7 @@ import pytest
 from huggingface_hub import constants
 
 from rmstudio.errors import BadInput
-from rmstudio.formats import MAX_FIELD_CHARS, SCHEMAS, normalize_records, read_source, write_export
+from rmstudio.formats import SCHEMAS, normalize_records, read_source, write_export
 
 HH_PROMPT = "\n\nHuman: Hi there\n\nAssistant: Hello! How can I help?\n\nHuman: How do I boil an egg?\n\nAssistant:"
 USER = {"role": "user", "content": "How do I boil an egg?"}
