@@ -268,13 +268,16 @@ def _as_messages(value, field: str, role: str) -> list[dict]:
 
 
 def _conversational(r: dict) -> list[dict]:
+    """Explicit prompt + replies, or whole conversations (chosen/rejected holding the prompt messages too,
+    as in UltraFeedback, whose `prompt` column then only repeats the first user message)."""
     chosen = _as_messages(r.get("chosen"), "chosen", "assistant")
     rejected = _as_messages(r.get("rejected"), "rejected", "assistant")
     distinct(chosen, rejected, "chosen", "rejected")
-    if r.get("prompt") is not None:
-        prompt = _as_messages(r["prompt"], "prompt", "user")
-    elif isinstance(r.get("chosen"), list) and isinstance(r.get("rejected"), list):
+    whole = isinstance(r.get("chosen"), list) and isinstance(r.get("rejected"), list)
+    if whole and (r.get("prompt") is None or chosen[0]["role"] != "assistant"):
         prompt, chosen, rejected = split_messages(chosen, rejected)
+    elif r.get("prompt") is not None:
+        prompt = _as_messages(r["prompt"], "prompt", "user")
     else:
         raise RowError("prompt", "missing: chosen/rejected-only conversational rows need message lists")
     return [{"prompt": prompt, "chosen": chosen, "rejected": rejected}]

@@ -116,6 +116,11 @@ def test_conversational_without_prompt_takes_the_shared_messages_as_prompt():
     assert batch.rows == [{"prompt": history, "chosen": [GOOD], "rejected": [BAD], "margin": 2.0}]
 
 
+def test_conversations_holding_their_prompt_ignore_the_repeated_prompt_column():
+    record = {"prompt": USER["content"], "chosen": [USER, GOOD], "rejected": [USER, BAD], "prompt_id": "x"}
+    assert normalize_records([record]).rows == [{"prompt": [USER], "chosen": [GOOD], "rejected": [BAD]}]
+
+
 def test_sharegpt_roles_system_column_and_empty_system_messages():
     record = {"system": "Be brief.", "conversations": [{"from": "system", "value": ""}, {"from": "human", "value": "Hi"},
                                                        {"from": "gpt", "value": "Hey"}, {"from": "human", "value": "Joke?"}],
@@ -163,13 +168,17 @@ def write_in(kind: str, tmp_path, rows):
         pq.write_table(pa.Table.from_pylist(rows), path)
     elif kind == "dir":
         datasets.Dataset.from_list(rows).save_to_disk(str(path))
+    elif kind == "filesdir":  # a folder of data files, as a cloned dataset repo
+        path.mkdir()
+        write_jsonl(path / "train.jsonl", rows)
     elif kind == "dictdir":
         datasets.DatasetDict({"train": datasets.Dataset.from_list(rows),
                               "test": datasets.Dataset.from_list(rows[:1])}).save_to_disk(str(path))
     return str(path)
 
 
-@pytest.mark.parametrize("kind", ["jsonl", "json", "wrapped.json", "lines.json", "csv", "parquet", "dir", "dictdir"])
+@pytest.mark.parametrize("kind", ["jsonl", "json", "wrapped.json", "lines.json", "csv", "parquet", "dir", "filesdir",
+                                  "dictdir"])
 def test_every_source_kind_gives_the_same_rows(tmp_path, kind):
     batch = read_source(write_in(kind, tmp_path, ROWS))
     assert (batch.format, batch.rows) == ("explicit", EXPECTED)
@@ -179,6 +188,16 @@ def test_split_of_a_saved_dataset_dict(tmp_path):
     source = write_in("dictdir", tmp_path, ROWS)
     assert read_source(source, split="test").rows == EXPECTED[:1]
     assert "'split'" in bad_input(source, split="validation")
+
+
+def test_csv_cells_holding_json_lists_become_lists(tmp_path):
+    path = tmp_path / "cands.csv"
+    datasets.Dataset.from_list([{"prompt": "Pick one", "completions": json.dumps(["x", "y"]), "note": "[not json"},
+                                {"prompt": "[1, 2] is a list", "completions": '["u", "v"]', "note": "{}"}]
+                               ).to_csv(str(path), index=False)
+    batch = read_source(str(path))
+    assert [(r["prompt"], r["response_a"], r["response_b"]) for r in batch.rows] == [
+        ("Pick one", "x", "y"), ("[1, 2] is a list", "u", "v")]
 
 
 def test_progress_bar_goes_to_stderr(tmp_path, capsys):

@@ -178,6 +178,15 @@ def test_empty_csv_cell(tmp_path):
     assert_names(failure(path), path, 3, "chosen", "empty text")
 
 
+def test_bad_value_in_parquet_names_the_record(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "values.parquet"
+    pq.write_table(pa.Table.from_pylist([PAIR, PAIR, {**PAIR, "rejected": " "}]), path)
+    assert_names(failure(path), path, 3, "rejected", "empty text")
+
+
 def test_chosen_identical_to_rejected(tmp_path):
     path = write_jsonl(tmp_path / "same.jsonl", [PAIR, {**PAIR, "rejected": PAIR["chosen"]}])
     assert_names(failure(path), path, 2, "rejected", "identical to 'chosen'")
