@@ -308,6 +308,21 @@ class PreferenceStore:
 
         return compute_stats(self._db, overlap=self.overlap)
 
+    def progress(self, annotator: str | None = None) -> dict:
+        """Cheap counts for a labeling progress line (pairs, remaining, labeled today by `annotator`).
+
+        Milliseconds even with 100k pairs, unlike `stats()`, so the Label tab can show it after every click.
+        """
+        from rmstudio.store_stats import label_progress
+
+        return label_progress(self._db, annotator, overlap=self.overlap)
+
+    def length_histogram(self, bins: int = 20) -> list[dict]:
+        """Response lengths in characters, binned: [{"start", "end", "count"}] (for the Data tab's stats)."""
+        from rmstudio.store_stats import length_histogram
+
+        return length_histogram(self._db, bins=bins)
+
     def list_pairs(self, *, offset: int = 0, limit: int = 50, search: str | None = None,
                    category: str | None = None, status: str | None = None) -> tuple[list[dict], int]:
         from rmstudio.store_stats import list_pairs

@@ -80,6 +80,40 @@ def compute_stats(db: sqlite3.Connection, *, overlap: int = 1) -> dict:
     }
 
 
+def _day_start() -> float:
+    return time.time() - (time.time() % 86400)
+
+
+def label_progress(db: sqlite3.Connection, annotator: str | None, *, overlap: int = 1) -> dict:
+    """Pairs in the store, pairs still open for labeling, and labels `annotator` gave today (UTC day)."""
+    one = lambda sql, *args: db.execute(sql, args).fetchone()[0]  # noqa: E731
+    mine = 0
+    if annotator:
+        mine = one("SELECT COUNT(*) FROM labels WHERE annotator = ? AND undone_at IS NULL AND created_at >= ?",
+                   annotator, _day_start())
+    return {
+        "pairs": one("SELECT COUNT(*) FROM pairs"),
+        "remaining": one(f"SELECT COUNT(*) FROM pairs WHERE imported = 0 AND n_labels IN ({_below(overlap)})"),
+        "labeled_today": mine,
+    }
+
+
+def _below(overlap: int) -> str:
+    return ",".join(str(n) for n in range(max(1, int(overlap))))
+
+
+def length_histogram(db: sqlite3.Connection, *, bins: int = 20) -> list[dict]:
+    """Response lengths (characters) of every pair, in `bins` equal-width bins from 0 to the longest."""
+    lengths = [n for row in db.execute("SELECT length(response_a), length(response_b) FROM pairs") for n in row]
+    if not lengths:
+        return []
+    width = max(1, -(-max(lengths) // bins))
+    counts = [0] * bins
+    for n in lengths:
+        counts[min(n // width, bins - 1)] += 1
+    return [{"start": i * width, "end": (i + 1) * width, "count": c} for i, c in enumerate(counts)]
+
+
 def list_pairs(db: sqlite3.Connection, *, offset: int = 0, limit: int = 50, search: str | None = None,
                category: str | None = None, status: str | None = None) -> tuple[list[dict], int]:
     """One page of pairs with their current labels, newest first, and the number of matching pairs."""
