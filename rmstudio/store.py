@@ -317,6 +317,11 @@ class PreferenceStore:
 
         return label_progress(self._db, annotator, overlap=self.overlap)
 
+    def categories(self) -> list[str]:
+        """The distinct categories of stored pairs (for filters), sorted; pairs without one are left out."""
+        return [r[0] for r in self._db.execute(
+            "SELECT DISTINCT category FROM pairs WHERE category IS NOT NULL ORDER BY category")]
+
     def length_histogram(self, bins: int = 20) -> list[dict]:
         """Response lengths in characters, binned: [{"start", "end", "count"}] (for the Data tab's stats)."""
         from rmstudio.store_stats import length_histogram

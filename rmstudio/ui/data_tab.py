@@ -1,0 +1,235 @@
+"""The Data tab (admins): import with a preview, a paged pair browser, delete/relabel, statistics, export.
+
+Every handler checks the caller is admin on the server (`ctx.require_admin`), so hiding the tab's content
+from annotators is only cosmetic. The work itself is in rmstudio.ui.data_views and the core modules.
+"""
+
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+
+from rmstudio.formats import SCHEMAS
+from rmstudio.store import CHOICES
+from rmstudio.ui import data_views as views
+from rmstudio.ui.context import StudioContext, shows_errors
+from rmstudio.ui.render import message_html, panel
+
+PAGE_SIZES = [25, 50, 100]
+RELABEL_CHOICES = [("Response A is better", "a"), ("Response B is better", "b"), ("Tie", "tie"),
+                   ("Both bad", "both_bad")]
+ANNOTATOR_NOTE = "### Data\nOnly admins can import, browse, relabel and export data. You can label in the **Label** tab."
+
+
+def build_data_tab(ctx: StudioContext) -> None:
+    """Create the Data tab's components and events (called inside the open gr.Tab)."""
+    note = gr.Markdown(ANNOTATOR_NOTE, visible=False)
+    with gr.Column(visible=False) as admin_area:
+        importer = _build_import(ctx)
+        browser = _build_browser(ctx)
+        stats = _build_stats(ctx)
+        _build_export(ctx)
+
+    def on_open(request: gr.Request):
+        admin = ctx.is_admin(request)
+        return gr.Markdown(visible=not admin), gr.Column(visible=admin)
+
+    ctx.blocks.load(on_open, None, [note, admin_area], api_visibility="private", concurrency_limit=None)
+    for refresh in (browser, stats):
+        ctx.tab_blocks["data"].select(**refresh)
+    importer["done"].then(**browser).then(**stats)
+
+
+def _build_import(ctx: StudioContext) -> dict:
+    gr.Markdown("### Import\nUpload a file in any supported schema, or name a Hugging Face dataset; check the "
+                "preview, then **Import**.")
+    with gr.Row():
+        upload = gr.File(label="Upload .jsonl / .json / .csv / .parquet", type="filepath", elem_id="rm-upload",
+                         file_types=[".jsonl", ".json", ".csv", ".parquet"])
+        with gr.Column():
+            hub_id = gr.Textbox(label="…or a Hugging Face dataset id", placeholder="owner/name", max_lines=1)
+            with gr.Row():
+                split = gr.Textbox(label="Split", placeholder="train", max_lines=1)
+                fmt = gr.Dropdown(["auto", *SCHEMAS], value="auto", label="Schema")
+            preview_button = gr.Button("Preview", size="sm", elem_id="rm-preview")
+    summary = gr.Markdown(elem_id="rm-import-summary")
+    preview = gr.Dataframe(visible=False, interactive=False, wrap=True, label="First rows", elem_id="rm-preview-table")
+    import_button = gr.Button("Import", variant="primary", interactive=False, elem_id="rm-import")
+    source = gr.State(None)
+
+    @shows_errors
+    def on_preview(path, hub, split_name, schema, request: gr.Request):
+        ctx.require_admin(request, "import data")
+        chosen = path or hub
+        batch = views.read_import(chosen, split=split_name, fmt=schema)
+        return (views.preview_summary(batch), gr.Dataframe(views.preview_frame(batch), visible=True),
+                gr.Button(interactive=bool(batch.rows)), chosen)
+
+    @shows_errors
+    def on_import(chosen, split_name, schema, request: gr.Request):
+        ctx.require_admin(request, "import data")
+        report = ctx.store.import_batch(views.read_import(chosen, split=split_name, fmt=schema))
+        gr.Info(f"Imported {report['imported']} pairs")
+        return views.import_summary(report), gr.Button(interactive=False)
+
+    def on_clear():
+        return "", gr.Dataframe(visible=False), gr.Button(interactive=False), None
+
+    preview_outputs = [summary, preview, import_button, source]
+    upload.upload(on_preview, [upload, hub_id, split, fmt], preview_outputs, api_name="preview_import")
+    preview_button.click(on_preview, [upload, hub_id, split, fmt], preview_outputs, api_visibility="private")
+    upload.clear(on_clear, None, preview_outputs, api_visibility="private")
+    done = import_button.click(on_import, [source, split, fmt], [summary, import_button], api_name="import_data",
+                               concurrency_limit=1, concurrency_id="import")
+    return {"done": done}
+
+
+def _build_browser(ctx: StudioContext) -> dict:
+    gr.Markdown("### Pairs")
+    with gr.Row():
+        search = gr.Textbox(label="Search prompts and responses", max_lines=1, scale=3, elem_id="rm-search")
+        category = gr.Dropdown([views.ALL_CATEGORIES], value=views.ALL_CATEGORIES, label="Category", scale=1,
+                               allow_custom_value=True)
+        status = gr.Dropdown(list(views.STATUSES), value="all", label="Status", scale=1)
+        size = gr.Dropdown(PAGE_SIZES, value=PAGE_SIZES[0], label="Rows per page", scale=1)
+    table = gr.Dataframe(headers=views.TABLE_COLUMNS, interactive=False, wrap=False, max_height=520,
+                         elem_id="rm-pairs-table", column_widths=["6%", "10%", "24%", "22%", "22%", "10%", "6%"])
+    with gr.Row(equal_height=True):
+        prev_button = gr.Button("◀ Previous", size="sm", scale=0, min_width=110)
+        page = gr.Number(1, label="Page", precision=0, minimum=1, scale=0, min_width=90)
+        next_button = gr.Button("Next ▶", size="sm", scale=0, min_width=110)
+        info = gr.Markdown(elem_id="rm-page-info")
+    with gr.Accordion("Selected pair — click a row", open=True, elem_id="rm-detail"):
+        with gr.Row(equal_height=True):
+            pair_id = gr.Number(label="Pair id", precision=0, scale=0, min_width=120, elem_id="rm-pair-id")
+            relabel_choice = gr.Dropdown(RELABEL_CHOICES, value="a", label="Relabel as", scale=1)
+            relabel_button = gr.Button("Relabel", size="sm", scale=0, min_width=100, elem_id="rm-relabel")
+            delete_button = gr.Button("Delete pair", size="sm", variant="stop", scale=0, min_width=120,
+                                      elem_id="rm-delete")
+        detail = gr.HTML(js_on_load=None, elem_id="rm-pair-detail")
+
+    filters = [page, size, search, category, status]
+
+    @shows_errors
+    def on_page(page_no, page_size, text, cat, state, request: gr.Request):
+        ctx.require_admin(request, "browse the data")
+        frame, shown_page, text_info = views.pairs_page(ctx.store, page=page_no, size=page_size, search=text,
+                                                        category=cat, status=state)
+        choices = views.category_choices(ctx.store)
+        return frame, shown_page, text_info, gr.Dropdown(choices=choices)
+
+    @shows_errors
+    def on_select(frame, event: gr.SelectData, request: gr.Request):
+        ctx.require_admin(request, "browse the data")
+        row = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        chosen = int(frame.iloc[row]["id"])
+        return chosen, _detail_html(ctx, chosen)
+
+    @shows_errors
+    def on_detail(chosen, request: gr.Request):
+        ctx.require_admin(request, "browse the data")
+        return _detail_html(ctx, chosen)
+
+    @shows_errors
+    def on_delete(chosen, request: gr.Request):
+        ctx.require_admin(request, "delete pairs")
+        if chosen is None or not ctx.store.delete_pair(int(chosen)):
+            raise gr.Error("pick an existing pair first (click a row)")
+        gr.Info(f"Deleted pair #{int(chosen)}")
+        return None, ""
+
+    @shows_errors
+    def on_relabel(chosen, choice, request: gr.Request):
+        user = ctx.require_admin(request, "relabel pairs")
+        if choice not in CHOICES or chosen is None or ctx.store.get_pair(int(chosen)) is None:
+            raise gr.Error("pick an existing pair and a judgement first")
+        ctx.store.relabel(int(chosen), choice, user or "admin")
+        gr.Info(f"Relabeled pair #{int(chosen)}")
+        return _detail_html(ctx, chosen)
+
+    browse = {"fn": on_page, "inputs": filters, "outputs": [table, page, info, category],
+              "show_progress": "hidden", "concurrency_limit": 4, "concurrency_id": "browse"}
+    def on_first_page(page_no, page_size, text, cat, state, request: gr.Request):
+        return on_page(1, page_size, text, cat, state, request)
+
+    first_page = {**browse, "fn": on_first_page}
+    for trigger in (search.submit, category.change, status.change, size.change):
+        trigger(api_visibility="private", **first_page)
+    page.submit(api_name="browse_pairs", **browse)
+    quiet = {**browse, "api_visibility": "private"}
+    prev_button.click(lambda p: max(1, int(p or 1) - 1), [page], [page], api_visibility="private").then(**quiet)
+    next_button.click(lambda p: int(p or 1) + 1, [page], [page], api_visibility="private").then(**quiet)
+    table.select(on_select, [table], [pair_id, detail], api_visibility="private")
+    pair_id.submit(on_detail, [pair_id], [detail], api_name="pair_detail")
+    delete_button.click(on_delete, [pair_id], [pair_id, detail], api_name="delete_pair").then(**quiet)
+    relabel_button.click(on_relabel, [pair_id, relabel_choice], [detail], api_name="relabel_pair").then(**quiet)
+    return quiet
+
+
+def _detail_html(ctx: StudioContext, chosen) -> str:
+    pair, labels = views.pair_detail(ctx.store, chosen)
+    if pair is None:
+        return "<p>That pair does not exist (deleted?).</p>"
+    votes = ", ".join(f"{html.escape(label['annotator'])}: {html.escape(label['choice'])}" for label in labels)
+    meta = f"Pair #{pair.id} · {pair.category or 'no category'} · labels: {votes or 'none yet'}"
+    return (panel(meta, message_html(pair.prompt), css_class="rm-prompt")
+            + '<div class="rm-detail-row">'
+            + panel("Response A", message_html(pair.response_a), css_class="rm-response")
+            + panel("Response B", message_html(pair.response_b), css_class="rm-response") + "</div>")
+
+
+def _build_stats(ctx: StudioContext) -> dict:
+    gr.Markdown("### Statistics")
+    summary = gr.Markdown(elem_id="rm-stats-summary")
+    with gr.Row():
+        by_choice = gr.BarPlot(x="choice", y="labels", title="Labels by choice", height=260)
+        by_annotator = gr.BarPlot(x="annotator", y="labels", title="Labels by annotator", height=260)
+    with gr.Row():
+        by_category = gr.BarPlot(x="category", y="pairs", title="Pairs by category", height=260)
+        lengths = gr.BarPlot(x="characters", y="responses", title="Response length (characters)", height=260,
+                             sort=None)
+    refresh = gr.Button("Refresh statistics", size="sm")
+
+    @shows_errors
+    def on_stats(request: gr.Request):
+        ctx.require_admin(request, "see the statistics")
+        stats = ctx.store.stats()
+        frames = views.stats_frames(stats, ctx.store.length_histogram())
+        return (views.stats_summary(stats), frames["choice"], frames["annotator"], frames["category"],
+                frames["length"])
+
+    spec = {"fn": on_stats, "inputs": None, "outputs": [summary, by_choice, by_annotator, by_category, lengths],
+            "show_progress": "hidden", "concurrency_limit": 2, "concurrency_id": "stats"}
+    refresh.click(api_name="stats", **spec)
+    return {**spec, "api_visibility": "private"}
+
+
+def _build_export(ctx: StudioContext) -> None:
+    gr.Markdown("### Export\nThe training set: every pair with a majority judgement, as prompt / chosen / rejected.")
+    with gr.Row(equal_height=True):
+        kind = gr.Radio(list(views.EXPORT_SUFFIXES), value="JSONL", label="File format", scale=1)
+        export_button = gr.Button("Export file", scale=0, min_width=140, elem_id="rm-export")
+        download = gr.File(label="Download", interactive=False, scale=2, elem_id="rm-download")
+    with gr.Row(equal_height=True):
+        repo = gr.Textbox(label="Push to Hub dataset repo", placeholder="owner/name", max_lines=1, scale=2)
+        token = gr.Textbox(label="Hub token (write access; not stored)", type="password", max_lines=1, scale=2)
+        push_button = gr.Button("Push to Hub", scale=0, min_width=140)
+    result = gr.Markdown(elem_id="rm-export-result")
+
+    @shows_errors
+    def on_export(chosen_kind, request: gr.Request):
+        ctx.require_admin(request, "export data")
+        path, report = views.export_file(ctx.store, chosen_kind)
+        return path, f"Exported **{report['exported']:,}** pairs as {chosen_kind}."
+
+    @shows_errors
+    def on_push(repo_id, hub_token, request: gr.Request):
+        ctx.require_admin(request, "push data to the Hub")
+        report = views.push_export(ctx.store, repo_id, hub_token)
+        return f"Pushed **{report['exported']:,}** pairs to {html.escape(report['path'])}."
+
+    export_button.click(on_export, [kind], [download, result], api_name="export_file", concurrency_limit=1,
+                        concurrency_id="export")
+    push_button.click(on_push, [repo, token], [result], api_name="push_to_hub", concurrency_limit=1,
+                      concurrency_id="export")

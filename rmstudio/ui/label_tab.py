@@ -1,0 +1,207 @@
+"""The Label tab: one pair at a time, two responses side by side, judged by click or keyboard.
+
+The handlers below (`show_next`, `judge`, `undo`) are plain functions of the context and the annotator,
+returning a `LabelScreen`; the Gradio wiring at the bottom only maps screens to components. That keeps
+them testable without a browser and lets bench/label_bench.py time exactly what a click costs.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+from dataclasses import dataclass
+
+import gradio as gr
+
+from rmstudio.errors import BadInput
+from rmstudio.guidelines import read_guidelines, save_guidelines
+from rmstudio.store import Pair
+from rmstudio.ui.context import StudioContext, shows_errors
+from rmstudio.ui.render import markdown_html, message_html, panel
+
+SIDES = ("left", "right", "tie", "both_bad", "skip")
+BUTTONS = (  # (side, label, elem_id, keys shown on the button)
+    ("left", "A is better", "rm-left-better", "1 / a"),
+    ("right", "B is better", "rm-right-better", "2 / b"),
+    ("tie", "Tie", "rm-tie", "t"),
+    ("both_bad", "Both bad", "rm-both-bad", "x"),
+    ("skip", "Skip", "rm-skip", "s"),
+)
+SHORTCUTS_HELP = ("Keys: **1** or **a** — A (left) is better · **2** or **b** — B (right) is better · **t** tie · "
+                  "**x** both bad · **s** skip · **u** undo")
+EMPTY_MESSAGE = ("### Nothing left to label 🎉\nEvery pair in the store has its labels. Import more pairs in the "
+                 "**Data** tab, or train a reward model on your labels in the **Train** tab.")
+
+
+@dataclass(frozen=True)
+class LabelScreen:
+    """What the Label tab shows: the pair (or the empty state), the progress line and a notice."""
+
+    pair_id: int | None
+    left: str | None
+    prompt_html: str
+    left_html: str
+    right_html: str
+    progress: str
+    notice: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return self.pair_id is None
+
+
+def choice_for(side: str, left: str) -> str:
+    """Map what the annotator pressed (left/right/…) to the store's choice (a/b name response_a/response_b)."""
+    if side not in SIDES:
+        raise BadInput(f"unknown judgement {side!r}; expected one of {', '.join(SIDES)}", field="choice")
+    if side == "left":
+        return left
+    if side == "right":
+        return "b" if left == "a" else "a"
+    return side
+
+
+def progress_line(ctx: StudioContext, annotator: str) -> str:
+    counts = ctx.store.progress(annotator)
+    return (f"**{html.escape(annotator)}** labeled **{counts['labeled_today']:,}** today · "
+            f"**{counts['remaining']:,}** of {counts['pairs']:,} pairs left to label")
+
+
+def screen_for(ctx: StudioContext, pair: Pair | None, annotator: str, notice: str = "") -> LabelScreen:
+    progress = progress_line(ctx, annotator)
+    if pair is None:
+        return LabelScreen(None, None, "", "", "", progress, notice)
+    meta = " · ".join(part for part in (pair.category, f"pair #{pair.id}") if part)
+    return LabelScreen(
+        pair_id=pair.id,
+        left=pair.left,
+        prompt_html=panel(f"Prompt — {meta}", message_html(pair.prompt), css_class="rm-prompt"),
+        left_html=panel("A", message_html(pair.left_text), css_class="rm-response rm-left"),
+        right_html=panel("B", message_html(pair.right_text), css_class="rm-response rm-right"),
+        progress=progress,
+        notice=notice,
+    )
+
+
+def show_next(ctx: StudioContext, annotator: str, notice: str = "") -> LabelScreen:
+    """The pair this annotator holds (after a reload) or a newly leased one, or the empty state."""
+    return screen_for(ctx, ctx.store.next_pair(annotator), annotator, notice)
+
+
+def judge(ctx: StudioContext, annotator: str, pair_id: int | None, left: str | None, side: str) -> LabelScreen:
+    """Record the judgement on the pair on screen, then show the next pair."""
+    if pair_id is None or left is None:
+        return show_next(ctx, annotator)
+    try:
+        ctx.store.record_label(int(pair_id), choice_for(side, left), annotator)
+    except BadInput:
+        if ctx.store.get_pair(int(pair_id)) is not None:
+            raise
+        return show_next(ctx, annotator, f"Pair #{pair_id} was deleted meanwhile; here is the next one.")
+    return show_next(ctx, annotator)
+
+
+def undo(ctx: StudioContext, annotator: str) -> LabelScreen:
+    """Take back this annotator's latest label and show that pair again."""
+    pair_id = ctx.store.undo_last(annotator)
+    if pair_id is None:
+        return show_next(ctx, annotator, "Nothing to undo yet.")
+    return screen_for(ctx, ctx.store.get_pair(pair_id), annotator, f"Undid your label on pair #{pair_id}.")
+
+
+def guest_name() -> str:
+    """A default name for a visitor without a login, so two browsers never share one identity by accident."""
+    return f"guest-{secrets.token_hex(2)}"
+
+
+# -- Gradio wiring ---------------------------------------------------------------------------------------
+def build_label_tab(ctx: StudioContext) -> None:
+    """Create the Label tab's components and events (called inside the open gr.Tab)."""
+    with gr.Row(equal_height=True):
+        with gr.Column(scale=3):
+            who = gr.Markdown(elem_id="rm-who")
+            progress = gr.Markdown(elem_id="rm-progress")
+        name = gr.Textbox(label="Your name", info="recorded with your labels; Enter to switch", max_lines=1,
+                          scale=1, min_width=220, visible=not ctx.access.login_required,
+                          elem_id="rm-annotator-name")
+    with gr.Accordion("Guidelines", open=False, elem_id="rm-guidelines"):
+        guidelines = gr.HTML(markdown_html(read_guidelines(ctx.home)), js_on_load=None, elem_id="rm-guidelines-text")
+        with gr.Group(visible=False) as guideline_editor:
+            guideline_text = gr.Textbox(label="Edit the guidelines (Markdown; admins only)", lines=8,
+                                        value=read_guidelines(ctx.home), elem_id="rm-guidelines-edit")
+            save_button = gr.Button("Save guidelines", size="sm", elem_id="rm-guidelines-save")
+    notice = gr.Markdown(elem_id="rm-notice")
+    current = gr.State({"id": None, "left": None, "annotator": None})
+    remembered_name = gr.BrowserState("", storage_key="rmstudio-annotator")
+    with gr.Column(visible=True, elem_id="rm-pair") as pair_box:
+        prompt = gr.HTML(js_on_load=None, elem_id="rm-prompt")
+        with gr.Row(equal_height=True):
+            left = gr.HTML(js_on_load=None, elem_id="rm-left")
+            right = gr.HTML(js_on_load=None, elem_id="rm-right")
+        with gr.Row():
+            buttons = {side: gr.Button(f"{label}  [{keys}]", elem_id=elem_id,
+                                       variant="primary" if side in ("left", "right") else "secondary")
+                       for side, label, elem_id, keys in BUTTONS}
+            undo_button = gr.Button("Undo  [u]", elem_id="rm-undo", variant="secondary")
+        gr.Markdown(SHORTCUTS_HELP, elem_id="rm-shortcuts")
+    with gr.Column(visible=False, elem_id="rm-empty") as empty_box:
+        gr.Markdown(EMPTY_MESSAGE)
+        with gr.Row():
+            to_data = gr.Button("Go to Data (import)", size="sm", elem_id="rm-goto-data")
+            to_train = gr.Button("Go to Train", size="sm", elem_id="rm-goto-train")
+            empty_undo = gr.Button("Undo my last label  [u]", size="sm", elem_id="rm-undo-empty")
+
+    outputs = [current, prompt, left, right, progress, notice, pair_box, empty_box]
+
+    def shown(screen: LabelScreen, annotator: str) -> list:
+        return [{"id": screen.pair_id, "left": screen.left, "annotator": annotator}, screen.prompt_html,
+                screen.left_html, screen.right_html, screen.progress, screen.notice,
+                gr.Column(visible=not screen.empty), gr.Column(visible=screen.empty)]
+
+    @shows_errors
+    def on_load(remembered: str | None, request: gr.Request):
+        typed = "" if ctx.user(request) else (remembered or guest_name())
+        annotator = ctx.annotator(request, typed)
+        admin = ctx.is_admin(request)
+        whoami = f"Labeling as **{html.escape(annotator)}** ({'admin' if admin else 'annotator'})"
+        return [typed, typed, whoami, gr.Group(visible=admin), *shown(show_next(ctx, annotator), annotator)]
+
+    @shows_errors
+    def on_rename(typed: str, state: dict, request: gr.Request):
+        annotator = ctx.annotator(request, typed)
+        if state.get("id") is not None and state.get("annotator") not in (None, annotator):
+            ctx.store.release(state["id"], state["annotator"])
+        whoami = f"Labeling as **{html.escape(annotator)}**"
+        return [annotator, whoami, *shown(show_next(ctx, annotator), annotator)]
+
+    def on_judge(side: str):
+        @shows_errors
+        def handler(state: dict, typed: str, request: gr.Request):
+            annotator = ctx.annotator(request, typed)
+            return shown(judge(ctx, annotator, state.get("id"), state.get("left"), side), annotator)
+        handler.__name__ = f"label_{side}"
+        return handler
+
+    @shows_errors
+    def on_undo(typed: str, request: gr.Request):
+        annotator = ctx.annotator(request, typed)
+        return shown(undo(ctx, annotator), annotator)
+
+    @shows_errors
+    def on_save_guidelines(text: str, request: gr.Request):
+        ctx.require_admin(request, "edit the guidelines")
+        save_guidelines(ctx.home, text)
+        gr.Info("Guidelines saved")
+        return markdown_html(read_guidelines(ctx.home))
+
+    fast = {"concurrency_limit": None, "show_progress": "hidden"}
+    ctx.blocks.load(on_load, [remembered_name], [name, remembered_name, who, guideline_editor, *outputs],
+                    api_visibility="private", **fast)
+    name.submit(on_rename, [name, current], [remembered_name, who, *outputs], api_name="label_rename", **fast)
+    for side, button in buttons.items():
+        button.click(on_judge(side), [current, name], outputs, api_name=f"label_{side}", **fast)
+    undo_button.click(on_undo, [name], outputs, api_name="label_undo", **fast)
+    empty_undo.click(on_undo, [name], outputs, api_visibility="private", **fast)
+    save_button.click(on_save_guidelines, [guideline_text], [guidelines], api_name="save_guidelines")
+    to_data.click(lambda: gr.Tabs(selected="data"), None, [ctx.tabs], api_visibility="private")
+    to_train.click(lambda: gr.Tabs(selected="train"), None, [ctx.tabs], api_visibility="private")

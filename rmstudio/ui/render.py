@@ -1,0 +1,64 @@
+"""Turn user text (prompts, responses, guidelines) into HTML that can never run or inject anything.
+
+Texts are rendered server-side with markdown-it with raw HTML disabled: every `<`, `>` and `&` the user
+wrote comes out escaped, so `<script>` or `<img onerror=...>` show as literal text, while Markdown
+(lists, tables, fenced code) stays readable. Images are disabled (no requests to foreign hosts) and links
+are limited to markdown-it's safe schemes. The output goes into `gr.HTML`, which inserts HTML unsanitized —
+so nothing else may put user text there without `html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+
+ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
+    md.enable(["table", "strikethrough"]).disable("image")
+    return md
+
+
+def markdown_html(text: str) -> str:
+    """Markdown -> safe HTML (raw HTML in the text is shown as text)."""
+    return _markdown().render(text or "")
+
+
+def message_html(value) -> str:
+    """A prompt or response: a plain string, or a list of {role, content} chat messages."""
+    if isinstance(value, list):
+        parts = []
+        for message in value:
+            role = str(message.get("role", "")) if isinstance(message, dict) else ""
+            content = message.get("content", "") if isinstance(message, dict) else message
+            name = html.escape(ROLE_NAMES.get(role, role or "message"))
+            parts.append(f'<div class="rm-turn rm-role-{html.escape(role or "none")}"><div class="rm-role">{name}'
+                         f"</div>{markdown_html(_content_text(content))}</div>")
+        return "".join(parts)
+    return markdown_html(str(value) if value is not None else "")
+
+
+def _content_text(content) -> str:
+    """Chat content may be a string or a list of typed parts ({"type": "text", "text": ...})."""
+    if isinstance(content, list):
+        return "\n\n".join(str(part.get("text", "")) if isinstance(part, dict) else str(part) for part in content)
+    return "" if content is None else str(content)
+
+
+def panel(title: str, body_html: str, *, css_class: str) -> str:
+    """A titled, scrollable box around already-safe HTML (`title` is escaped here)."""
+    return (f'<div class="rm-panel {css_class}"><div class="rm-panel-title">{html.escape(title)}</div>'
+            f'<div class="rm-panel-body">{body_html}</div></div>')
+
+
+def plain_preview(value, limit: int = 160) -> str:
+    """A one-line plain-text preview for tables (tables show text, never HTML)."""
+    if isinstance(value, list):
+        value = " / ".join(_content_text(m.get("content", "")) if isinstance(m, dict) else str(m) for m in value)
+    text = " ".join(str(value or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

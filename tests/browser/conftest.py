@@ -1,0 +1,145 @@
+"""Browser-test fixtures: a real rmstudio server in a subprocess over a temp home, and Chromium pages.
+
+Nothing is installed here: CI installs Chromium (`/usr/bin/chromium`, or $RMSTUDIO_CHROMIUM). One server
+per test module keeps the suite quick; tests that need a different setup (auth) start their own with
+`start_server`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DOCS = REPO / "docs"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking"]
+START_TIMEOUT = 120
+
+
+def chromium_path() -> str:
+    path = os.environ.get("RMSTUDIO_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail(f"Chromium not found at {path}: install it (apt-get install -y chromium) or set RMSTUDIO_CHROMIUM")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running `python -m rmstudio serve` process."""
+
+    url: str
+    home: Path
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(home: Path, *, auth: list[str] | None = None, env: dict | None = None) -> Server:
+    """Start the app on a free port and wait until it answers HTTP."""
+    port = free_port()
+    command = [sys.executable, "-m", "rmstudio", "serve", "--home", str(home), "--host", "127.0.0.1",
+               "--port", str(port)]
+    for login in auth or []:
+        command += ["--auth", login]
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+                   "PYTHONPATH": str(REPO), **(env or {})}
+    for name in ("RMSTUDIO_AUTH", "RMSTUDIO_ADMINS", "SPACE_ID"):
+        if name not in (env or {}):
+            environment.pop(name, None)
+    log = home / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}", home, process, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            urllib.request.urlopen(server.url + "/", timeout=2)
+            return server
+        except urllib.error.HTTPError:
+            return server  # answering (e.g. 401 with auth on)
+        except OSError:
+            time.sleep(0.25)
+    server.stop()
+    raise RuntimeError(f"the server did not answer within {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One app server (no auth, a fresh home seeded with the demo pairs) for the whole test module."""
+    running = start_server(tmp_path_factory.mktemp("home"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright_instance):
+    browser = playwright_instance.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_page(chromium):
+    """Factory for pages in fresh browser contexts (separate cookies and localStorage, like separate people)."""
+    contexts = []
+
+    def make(viewport=(1400, 1000)):
+        context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.dialogs = []  # every alert/confirm/prompt the page opens, dismissed and remembered
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def open_app(page, url: str) -> None:
+    """Load the studio and wait until the first pair (or the empty state) is on screen."""
+    page.goto(url)
+    page.wait_for_selector("#rm-progress :text('left to label')", timeout=60_000)
+
+
+def screenshot(page, name: str) -> Path:
+    DOCS.mkdir(exist_ok=True)
+    path = DOCS / name
+    page.screenshot(path=str(path), full_page=False)
+    return path
