@@ -130,6 +130,22 @@ def run_fingerprint(run_dir) -> str:
     return f"{Path(run_dir).name if run_dir else ''}|{'|'.join(parts)}"
 
 
+def runs_dir_fingerprint(root) -> str:
+    """A cheap token over every run's status.json (names, sizes, mtimes): changes when any run changes state."""
+    parts = []
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
+    for entry in entries:
+        try:
+            st = os.stat(os.path.join(entry.path, "status.json"))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(parts)
+
+
 def metric_frames(records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(loss, accuracy) plot frames from metrics.jsonl records.
 
@@ -163,6 +179,9 @@ def progress_numbers(status: dict) -> tuple[int, int | None, float | None]:
     return int(step), (int(total) if total else None), eta
 
 
+_BAR = 'aria-label="training progress" style="width:100%;height:14px;margin-top:6px"'
+
+
 def progress_html(status: dict | None) -> str:
     """The run's progress bar with step count, ETA and state, as HTML built only from escaped values."""
     if not status:
@@ -172,10 +191,10 @@ def progress_html(status: dict | None) -> str:
     run_id = html.escape(str(status.get("run_id") or ""))
     if total:
         percent = min(100.0, 100.0 * step / total)
-        bar = f'<progress value="{step}" max="{total}" aria-label="training progress"></progress>'
+        bar = f'<progress value="{step}" max="{total}" {_BAR}></progress>'
         text = f"step {step} / {total} ({percent:.0f}%)"
     else:
-        bar = '<progress aria-label="training progress"></progress>' if state in ("queued", "running") else ""
+        bar = f'<progress {_BAR}></progress>' if state in ("queued", "running") else ""
         text = "waiting for the first step" if state in ("queued", "running") else ""
     if state == "running" and eta is not None:
         text += f" · ETA {format_duration(eta)}"
@@ -272,13 +291,12 @@ def _preview(text: str, limit: int = DISAGREEMENT_PREVIEW_CHARS) -> str:
 
 
 def _pair_of(item: dict, pairs: list[dict]) -> dict:
-    """The evaluated pair a disagreement points at (the item itself when it carries the texts)."""
-    if "prompt" in item or "chosen" in item:
-        return item
+    """The evaluated pair a disagreement points at: the full row when the pairs are at hand, else the
+    item itself (evaluation results carry text previews)."""
     index = item.get("index")
     if isinstance(index, int) and 0 <= index < len(pairs):
         return pairs[index]
-    return {}
+    return item
 
 
 def disagreement_table(result: dict, pairs: list[dict], names: dict[str, str]) -> pd.DataFrame:
@@ -338,17 +356,18 @@ def parse_completions(text: str) -> list[str]:
     return [b.strip() for b in blocks if b.strip()]
 
 
-def playground_table(scores: dict[str, list[float]], completions: list[str], names: dict[str, str]) -> pd.DataFrame:
-    """Completions with every checkpoint's score and rank (1 = best), ordered by the first checkpoint's rank."""
-    frame = pd.DataFrame({"#": range(1, len(completions) + 1), "Completion": [_preview(c, 120) for c in completions]})
-    for key, values in scores.items():
-        name = names.get(key, key)
-        series = pd.Series([_round(v, 4) for v in values], dtype="float64")
-        frame[f"{name} score"] = series
-        frame[f"{name} rank"] = series.rank(ascending=False, method="min").astype("Int64")
-    if scores:
-        first = names.get(next(iter(scores)), next(iter(scores)))
-        frame = frame.sort_values(f"{first} rank", kind="stable").reset_index(drop=True)
+def ranked_playground(frame: pd.DataFrame) -> pd.DataFrame:
+    """The `evaluation.playground` table with the typed order kept as '#', best first by the first
+    checkpoint's rank (every checkpoint's score and rank stay side by side)."""
+    frame = frame.copy()
+    frame.insert(0, "#", range(1, len(frame) + 1))
+    frame = frame.rename(columns={"completion": "Completion"})
+    ranks = [c for c in frame.columns if str(c).endswith(" rank")]
+    if ranks:
+        frame = frame.sort_values(ranks[0], kind="stable").reset_index(drop=True)
+    for column in frame.columns:
+        if str(column).endswith(" score"):
+            frame[column] = frame[column].astype(float).round(4)
     return frame
 
 

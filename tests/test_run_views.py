@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pandas as pd
 import pytest
 
 from rmstudio import jobs, run_views
@@ -158,8 +159,20 @@ def test_completions_split_on_separator_lines_only():
     assert run_views.parse_completions("") == []
 
 
-def test_playground_ranks_completions_per_checkpoint():
-    names = {"/a": "A", "/b": "B"}
-    table = run_views.playground_table({"/a": [0.1, 2.0, 1.0], "/b": [3.0, 0.0, 1.0]}, ["x", "y", "z"], names)
-    assert table["Completion"].tolist() == ["y", "z", "x"]
-    assert table["A rank"].tolist() == [1, 2, 3] and table["B rank"].tolist() == [3, 2, 1]
+def test_playground_is_shown_best_first_keeping_the_typed_order_number():
+    frame = pd.DataFrame({"completion": ["x", "y", "z"], "A score": [0.1, 2.0, 1.0], "A rank": [3, 1, 2],
+                          "B score": [3.0, 0.0, 1.0], "B rank": [1, 3, 2]})
+    table = run_views.ranked_playground(frame)
+    assert table["Completion"].tolist() == ["y", "z", "x"] and table["#"].tolist() == [2, 3, 1]
+    assert table["B rank"].tolist() == [3, 2, 1]
+
+
+def test_runs_dir_fingerprint_follows_every_runs_status(tmp_path):
+    assert run_views.runs_dir_fingerprint(tmp_path / "none") == ""
+    a, b = tmp_path / "20261125-090000-aaaa", tmp_path / "20261125-090001-bbbb"
+    for run_dir in (a, b):
+        run_dir.mkdir()
+        jobs.update_status(run_dir, state="queued")
+    before = run_views.runs_dir_fingerprint(tmp_path)
+    jobs.update_status(b, state="running", pid=12345)
+    assert run_views.runs_dir_fingerprint(tmp_path) != before

@@ -1,0 +1,232 @@
+"""The Train tab's form: data, backbone, preset and every hyperparameter, and its translation to a TrainSpec.
+
+The Advanced fields show the values the chosen preset would use; only fields the user changed are sent
+as overrides, so the worker still resolves the preset (e.g. "auto" by model size) itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gradio as gr
+
+from rmstudio import settings
+from rmstudio.errors import BadInput
+
+DATA_STORE = "Labeled pairs in the store"
+DATA_DEMO = "Built-in demo pairs"
+DATA_FILE = "Upload a file"
+MODEL_DEFAULT = "Embedded default (MiniLM)"
+MODEL_PATH = "Local path"
+MODEL_HUB = "Hugging Face Hub id"
+UPLOAD_TYPES = [".json", ".jsonl", ".csv", ".parquet"]
+
+# name -> (label, kind, info). Kinds: int, float, bool. Values come from the preset.
+HYPERPARAMETERS = {
+    "epochs": ("Epochs", "float", "passes over the training pairs"),
+    "learning_rate": ("Learning rate", "float", "AdamW peak learning rate"),
+    "batch_size": ("Batch size", "int", "pairs per optimizer step (per device)"),
+    "max_length": ("Max length (tokens)", "int", "longer pairs lose the start of the prompt, never the response"),
+    "eval_fraction": ("Eval fraction", "float", "share of pairs held out to measure accuracy"),
+    "max_steps": ("Max steps", "int", "stop after this many steps (0 = no limit)"),
+    "seed": ("Seed", "int", "for the split and the initialisation"),
+    "lora": ("LoRA", "bool", "train low-rank adapters + the score head instead of every weight"),
+}
+
+
+@dataclass
+class Form:
+    """The form's components by field name (the order of `inputs` is the order handlers receive)."""
+
+    fields: dict = field(default_factory=dict)
+    preset_values: object = None  # gr.State: what the Advanced fields were filled with
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.fields)
+
+    @property
+    def inputs(self) -> list:
+        return [*self.fields.values(), self.preset_values]
+
+
+def demo_note() -> str:
+    cap = demo_cap()
+    return (f"**Demo mode:** training uses at most {cap} pairs so this shared CPU stays responsive. "
+            "Run rmstudio on your own machine for full-size training.")
+
+
+def demo_cap() -> int:
+    from rmstudio import training
+
+    return int(getattr(training, "DEMO_MAX_PAIRS", 200))
+
+
+def preset_names() -> list[str]:
+    try:
+        from rmstudio import training
+    except ImportError:  # TEMP until training.py lands
+        return ["auto"]
+    return list(training.PRESETS)
+
+
+def preset_values(preset: str, model: str) -> dict:
+    """The hyperparameters `preset` gives `model` (BadInput when the model cannot be inspected)."""
+    from rmstudio import training
+
+    values = dict(training.preset_values(preset, model))
+    values.setdefault("max_steps", None)
+    return values
+
+
+def build_form(ctx) -> Form:
+    """Create the form's components (inside the current layout) and wire their show/hide and preset events."""
+    form = Form()
+    f = form.fields
+    with gr.Row():
+        with gr.Column(scale=1):
+            f["data_source"] = gr.Radio([DATA_STORE, DATA_DEMO, DATA_FILE], value=DATA_STORE, label="Training data",
+                                        elem_id="train-data-source")
+            f["data_file"] = gr.File(label="Preference file (json, jsonl, csv, parquet; any supported schema)",
+                                     file_types=UPLOAD_TYPES, visible=False, elem_id="train-data-file")
+            data_note = gr.Markdown("", elem_id="train-data-note")
+        with gr.Column(scale=1):
+            f["model_source"] = gr.Radio([MODEL_DEFAULT, MODEL_PATH, MODEL_HUB], value=MODEL_DEFAULT,
+                                         label="Backbone", elem_id="train-model-source")
+            f["model_text"] = gr.Textbox(label="Model path or Hub id", visible=False, elem_id="train-model-text",
+                                         placeholder="/path/to/model or Qwen/Qwen2.5-0.5B-Instruct")
+            f["preset"] = gr.Dropdown(preset_names(), value="auto", label="Preset", elem_id="train-preset",
+                                      info="auto picks learning rate, batch size and epochs by model size")
+    with gr.Accordion("Advanced: every hyperparameter (filled from the preset)", open=False,
+                      elem_id="train-advanced"):
+        with gr.Row():
+            for name, (label, kind, info) in HYPERPARAMETERS.items():
+                if kind == "bool":
+                    f[name] = gr.Checkbox(label=label, info=info, elem_id=f"train-{name}")
+                else:
+                    f[name] = gr.Number(label=label, info=info, precision=0 if kind == "int" else None,
+                                        elem_id=f"train-{name}", min_width=160)
+        preset_note = gr.Markdown("")
+    form.preset_values = gr.State({})
+
+    hyper = [f[name] for name in HYPERPARAMETERS]
+
+    def show_preset(preset, model_source, model_text):
+        try:
+            values = preset_values(preset, model_of(model_source, model_text))
+        except BadInput as exc:
+            return [gr.skip()] * len(hyper) + [{}, f"Preset values unknown until the model loads: {exc}"]
+        except Exception as exc:  # noqa: BLE001 - keep the page usable whatever the model is
+            return [gr.skip()] * len(hyper) + [{}, f"Could not read the model: {exc}"]
+        shown = [_shown(values.get(name), HYPERPARAMETERS[name][1]) for name in HYPERPARAMETERS]
+        return [*shown, dict(zip(HYPERPARAMETERS, shown, strict=True)), ""]
+
+    def describe_data(source):
+        return (gr.update(visible=source == DATA_FILE), data_summary(ctx, source))
+
+    preset_inputs = [f["preset"], f["model_source"], f["model_text"]]
+    quiet = {"show_progress": "hidden", "api_visibility": "private"}
+    gr.on([f["preset"].change, f["model_source"].change, f["model_text"].submit, f["model_text"].blur],
+          show_preset, inputs=preset_inputs, outputs=[*hyper, form.preset_values, preset_note], **quiet)
+    f["model_source"].change(lambda s: gr.update(visible=s != MODEL_DEFAULT), f["model_source"], f["model_text"],
+                             **quiet)
+    f["data_source"].change(describe_data, f["data_source"], [f["data_file"], data_note], **quiet)
+    on_load(ctx, show_preset, inputs=preset_inputs, outputs=[*hyper, form.preset_values, preset_note])
+    on_load(ctx, lambda: initial_data(ctx), inputs=[], outputs=[f["data_source"], f["data_file"], data_note])
+    return form
+
+
+def initial_data(ctx) -> tuple:
+    """The store's labels when there are any, else the demo pairs: a new user's first click trains something."""
+    source = DATA_STORE if _store_pairs(ctx) else DATA_DEMO
+    return source, gr.update(visible=False), data_summary(ctx, source)
+
+
+def _store_pairs(ctx) -> int:
+    try:
+        return int(ctx.store.stats().get("training_pairs", 0))
+    except Exception:  # noqa: BLE001 - a summary line must never break the page
+        return 0
+
+
+def on_load(ctx, fn, inputs, outputs) -> None:
+    """Run `fn` on every page load (state comes from disk, so a reload re-attaches); cheap, unlimited."""
+    options = {"show_progress": "hidden", "api_visibility": "private", "concurrency_limit": None}
+    blocks = getattr(ctx, "blocks", None)
+    if blocks is not None:
+        blocks.load(fn, inputs=inputs, outputs=outputs, **options)
+    else:
+        gr.on(None, fn, inputs=inputs, outputs=outputs, **options)
+
+
+def _shown(value, kind: str):
+    if value is None:
+        return 0 if kind == "int" else None
+    return bool(value) if kind == "bool" else value
+
+
+def data_summary(ctx, source: str) -> str:
+    """One line saying what the chosen data holds (and what to do when it is empty)."""
+    if source == DATA_DEMO:
+        return "About 400 generated pairs (helpful vs evasive, correct vs wrong, …) that a small model learns quickly."
+    if source == DATA_FILE:
+        return "Upload a file of labeled pairs (prompt/chosen/rejected or any schema the Data tab imports)."
+    n = _store_pairs(ctx)
+    if not n:
+        return ("The store has no labeled pairs yet: label some in the **Label** tab, import a file in **Data**, "
+                "or choose the built-in demo pairs.")
+    return f"The store has **{n}** labeled pairs ready for training."
+
+
+def model_of(source: str, text: str | None) -> str:
+    """The TrainSpec `model` value for the Backbone choice."""
+    if source == MODEL_DEFAULT:
+        return "default"
+    text = (text or "").strip()
+    if not text:
+        raise BadInput(f"type the model's {'path' if source == MODEL_PATH else 'Hub id'} first", field="model")
+    if source == MODEL_PATH and not Path(text).expanduser().exists():
+        raise BadInput(f"model path '{text}' does not exist", field="model")
+    return text
+
+
+def data_of(home, source: str, upload) -> str | None:
+    """The TrainSpec `data` value: None for the store, the demo file, or the uploaded file's path."""
+    if source == DATA_STORE:
+        return None
+    if source == DATA_DEMO:
+        from rmstudio import demo
+
+        path = Path(home) / "demo" / "labeled_pairs.jsonl"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            demo.write_labeled_demo(path)
+        return str(path)
+    path = getattr(upload, "name", upload)
+    if not path:
+        raise BadInput("choose a file to upload first (or another data source)", field="data")
+    return str(path)
+
+
+def spec_from_form(home, values: dict, shown: dict):
+    """A TrainSpec from the form: backbone, data, preset, and the hyperparameters the user changed."""
+    from rmstudio.training import TrainSpec
+
+    overrides = {}
+    for name, (_label, kind, _info) in HYPERPARAMETERS.items():
+        value = values.get(name)
+        if name in shown and value == shown[name]:
+            continue
+        if value is None:
+            continue
+        overrides[name] = bool(value) if kind == "bool" else int(value) if kind == "int" else float(value)
+    if overrides.get("max_steps") == 0:
+        overrides["max_steps"] = None
+    spec = TrainSpec(model=model_of(values["model_source"], values.get("model_text")), home=str(home),
+                     data=data_of(home, values["data_source"], values.get("data_file")),
+                     preset=values.get("preset") or "auto", **overrides)
+    if settings.demo_mode():
+        cap = demo_cap()
+        spec.max_pairs = min(spec.max_pairs or cap, cap)
+    return spec

@@ -1,0 +1,157 @@
+"""Train tab: choose data, backbone and preset, start a background run, and watch it live.
+
+Wiring only. Runs are read from disk (`jobs.list_runs`, `jobs.status`, metrics.jsonl) on every load and
+every timer tick, so a reload or a second browser re-attaches to the running job. The timer compares a
+cheap fingerprint (sizes and mtimes of the run's files) and redraws plots only when it changed.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from rmstudio import jobs, run_views, settings
+from rmstudio.errors import BadInput
+from rmstudio.ui import train_form
+
+POLL_SECONDS = 1.5
+
+
+def build_train_tab(ctx) -> None:
+    """Lay out the Train tab inside the current Blocks/Tab and wire its events (ctx: the app context)."""
+    home = ctx.home
+    jobs.recover(home)  # runs whose worker died while no app was up become `interrupted` (resumable)
+    gr.Markdown("Train a reward model on your labels. The run continues in the background: you can "
+                "close or reload this page and come back.", elem_classes=["rm-help"])
+    if settings.demo_mode():
+        gr.Markdown(train_form.demo_note(), elem_id="train-demo-note", elem_classes=["rm-note"])
+    form = train_form.build_form(ctx)
+    train_btn = gr.Button("Train", variant="primary", elem_id="train-start")
+    admin_note = gr.Markdown("", elem_id="train-admin-note")
+    gr.Markdown("### Current run")
+    with gr.Row():
+        run_pick = gr.Dropdown(label="Run shown", choices=[], value=None, elem_id="train-run", scale=3,
+                               info="The running job is shown by default; pick another run to inspect it.")
+        with gr.Column(scale=1, min_width=160):
+            cancel_btn = gr.Button("Cancel run", variant="stop", elem_id="train-cancel", interactive=False)
+            resume_btn = gr.Button("Resume run", elem_id="train-resume", interactive=False)
+    progress = gr.HTML(run_views.progress_html(None), elem_id="train-progress")
+    no_points = gr.Markdown("*Loss and accuracy curves appear here after the first logged step.*",
+                            elem_id="train-no-points")
+    with gr.Row():
+        loss_plot = gr.LinePlot(x="step", y="loss", title="Training loss", x_title="step", y_title="loss",
+                                height=260, elem_id="train-loss-plot", label="Training loss", visible=False)
+        acc_plot = gr.LinePlot(x="step", y="accuracy", color="split", title="Accuracy (train and eval)",
+                               x_title="step", y_title="accuracy", y_lim=[0, 1], height=260,
+                               color_map={"train": "#3b82f6", "eval": "#f97316"},
+                               elem_id="train-acc-plot", label="Accuracy", visible=False)
+    with gr.Accordion("Log (last lines)", open=False):
+        log_box = gr.Textbox(label="Worker log", lines=12, max_lines=12, interactive=False, autoscroll=True,
+                             elem_id="train-log", show_label=False)
+    gr.Markdown("### All runs")
+    runs_df = gr.Dataframe(value=run_views.runs_table([]), interactive=False, wrap=True, elem_id="train-runs",
+                           label="Runs (select a row to show it)", max_height=320)
+    poll = gr.State({"fp": None, "state": None})
+    timer = gr.Timer(POLL_SECONDS)
+
+    view_outputs = [poll, run_pick, progress, no_points, loss_plot, acc_plot, log_box, runs_df, cancel_btn,
+                    resume_btn]
+
+    def draw(run_id: str | None, request: gr.Request | None = None, *, choose: bool = False) -> dict:
+        """Everything the live panel shows for `run_id` (or the run to follow when `choose`)."""
+        runs = jobs.list_runs(home)
+        if choose or not any(r["run_id"] == run_id for r in runs):
+            followed = run_views.run_to_follow(runs)
+            run_id = followed["run_id"] if followed else None
+        status = jobs.status(home, run_id) if run_id else None
+        loss, acc = run_views.metric_frames(jobs.read_metrics(home, run_id) if run_id else [])
+        state = (status or {}).get("state")
+        admin = ctx.is_admin(request)
+        return {
+            poll: {"fp": _fingerprint(home, run_id), "state": state},
+            run_pick: gr.update(choices=[r["run_id"] for r in runs], value=run_id),
+            progress: run_views.progress_html(status),
+            no_points: gr.update(visible=loss.empty and acc.empty),
+            loss_plot: gr.update(value=loss, visible=not loss.empty),
+            acc_plot: gr.update(value=acc, visible=not acc.empty),
+            log_box: jobs.log_tail(status["run_dir"]) if status else "",
+            runs_df: run_views.runs_table(runs),
+            cancel_btn: gr.update(interactive=admin and state in jobs.ACTIVE),
+            resume_btn: gr.update(interactive=admin and state in jobs.RESUMABLE),
+        }
+
+    def on_load(request: gr.Request):
+        out = draw(None, request, choose=True)
+        admin = ctx.is_admin(request)
+        out[train_btn] = gr.update(interactive=admin)
+        out[admin_note] = "" if admin else "*Only admins can start, cancel or resume training.*"
+        return out
+
+    def on_tick(run_id, last, request: gr.Request):
+        """Redraw only when the shown run's files (or the list of runs) changed since the last draw."""
+        if run_id and (last or {}).get("state") in jobs.ACTIVE:
+            jobs.status(home, run_id)  # notices a dead worker or an expired cancel and records it
+        if _fingerprint(home, run_id) == (last or {}).get("fp"):
+            return {c: gr.skip() for c in view_outputs}
+        return draw(run_id, request)
+
+    def on_train(*values, request: gr.Request):
+        ctx.require_admin(request, "start training")
+        *fields, shown = values
+        try:
+            spec = train_form.spec_from_form(home, dict(zip(form.names, fields, strict=True)), shown or {})
+            run_id = jobs.submit(home, spec)
+        except BadInput as exc:
+            raise gr.Error(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - the page shows a message, never a stack trace
+            raise gr.Error(f"Could not start the run: {exc}") from None
+        gr.Info(f"Run {run_id} queued.")
+        return draw(run_id, request)
+
+    def on_cancel(run_id, request: gr.Request):
+        ctx.require_admin(request, "cancel runs")
+        if not run_id:
+            raise gr.Error("No run is selected.")
+        try:
+            jobs.cancel(home, run_id)
+        except BadInput as exc:
+            raise gr.Error(str(exc)) from None
+        gr.Info(f"Cancelling run {run_id}: it stops after the current step and saves what it learned.")
+        return draw(run_id, request)
+
+    def on_resume(run_id, request: gr.Request):
+        ctx.require_admin(request, "resume runs")
+        try:
+            jobs.resume(home, run_id)
+        except BadInput as exc:
+            raise gr.Error(str(exc)) from None
+        return draw(run_id, request)
+
+    def on_pick(run_id, request: gr.Request):
+        return draw(run_id, request)
+
+    def on_select_row(table, evt: gr.SelectData, request: gr.Request):
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        try:
+            run_id = table.iloc[row]["Run"]
+        except (IndexError, KeyError, TypeError):
+            return {c: gr.skip() for c in view_outputs}
+        return draw(run_id, request)
+
+    quiet = {"show_progress": "hidden", "concurrency_limit": None}
+    train_form.on_load(ctx, on_load, inputs=[], outputs=[*view_outputs, train_btn, admin_note])
+    timer.tick(on_tick, inputs=[run_pick, poll], outputs=view_outputs, api_visibility="private", **quiet)
+    run_pick.input(on_pick, inputs=[run_pick], outputs=view_outputs, api_visibility="private", **quiet)
+    runs_df.select(on_select_row, inputs=[runs_df], outputs=view_outputs, api_visibility="private", **quiet)
+    train_btn.click(on_train, inputs=form.inputs, outputs=view_outputs, api_name="train_submit",
+                    concurrency_id="train_submit", concurrency_limit=1)
+    cancel_btn.click(on_cancel, inputs=[run_pick], outputs=view_outputs, api_name="train_cancel",
+                     concurrency_limit=None)
+    resume_btn.click(on_resume, inputs=[run_pick], outputs=view_outputs, api_name="train_resume",
+                     concurrency_id="train_submit", concurrency_limit=1)
+
+
+def _fingerprint(home, run_id: str | None) -> str:
+    """The shown run's files plus the state files of every run (so the runs table follows too)."""
+    run_dir = jobs.run_path(home, run_id) if run_id else None
+    return run_views.run_fingerprint(run_dir) + "#" + run_views.runs_dir_fingerprint(settings.runs_dir(home))
+
