@@ -247,14 +247,17 @@ def comparison_table(result: dict, names: dict[str, str]) -> pd.DataFrame:
 
 
 def category_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:
-    """Accuracy per category and checkpoint (columns category, accuracy, checkpoint, pairs) for bar plots."""
+    """Accuracy per category and checkpoint for a bar plot: one bar per (category, checkpoint), named
+    "category · checkpoint" so bars sit side by side grouped by category (native bar plots stack colors)."""
     rows = [
-        {"category": cat, "accuracy": float(v["accuracy"]), "checkpoint": name, "pairs": int(v.get("pairs", 0))}
+        {"bar": f"{cat} · {name}", "category": cat, "accuracy": float(v["accuracy"]), "checkpoint": name,
+         "pairs": int(v.get("pairs", 0))}
         for name, r in _results(result, names)
         for cat, v in sorted((r.get("per_category") or {}).items())
         if _is_number(v.get("accuracy"))
     ]
-    return pd.DataFrame(rows, columns=["category", "accuracy", "checkpoint", "pairs"])
+    rows.sort(key=lambda row: row["category"])  # stable: checkpoints keep their order inside a category
+    return pd.DataFrame(rows, columns=["bar", "category", "accuracy", "checkpoint", "pairs"])
 
 
 def margin_hist_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:
@@ -273,6 +276,15 @@ def margin_hist_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:
 
 
 PERFECT_CALIBRATION = "perfect calibration"
+PALETTE = ("#2563eb", "#f97316", "#16a34a", "#db2777", "#7c3aed", "#0891b2", "#ca8a04", "#dc2626")
+
+
+def series_colors(names: dict[str, str]) -> dict[str, str]:
+    """The same color for a checkpoint in every plot, and grey for the perfect-calibration diagonal."""
+    colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names.values())}
+    colors[PERFECT_CALIBRATION] = "#9ca3af"
+    return colors
+
 
 
 def reliability_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:

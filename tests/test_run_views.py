@@ -130,8 +130,9 @@ def test_comparison_frames_have_one_series_per_checkpoint():
     table = run_views.comparison_table(RESULT, names)
     assert table.iloc[0].tolist() == ["r1", "66.7%", "33.0% – 100.0%", 0.512, 0.1, 123.5]
     cats = run_views.category_frame(RESULT, names)
-    assert cats.to_dict("records") == [{"category": "chat", "accuracy": 0.5, "checkpoint": "r1", "pairs": 2},
-                                       {"category": "math", "accuracy": 1.0, "checkpoint": "r1", "pairs": 1}]
+    assert cats.to_dict("records") == [
+        {"bar": "chat · r1", "category": "chat", "accuracy": 0.5, "checkpoint": "r1", "pairs": 2},
+        {"bar": "math · r1", "category": "math", "accuracy": 1.0, "checkpoint": "r1", "pairs": 1}]
     hist = run_views.margin_hist_frame(RESULT, names)
     assert hist.to_dict("records") == [{"margin": -0.5, "share": 0.25, "checkpoint": "r1"},
                                        {"margin": 0.5, "share": 0.75, "checkpoint": "r1"}]
@@ -176,3 +177,8 @@ def test_runs_dir_fingerprint_follows_every_runs_status(tmp_path):
     before = run_views.runs_dir_fingerprint(tmp_path)
     jobs.update_status(b, state="running", pid=12345)
     assert run_views.runs_dir_fingerprint(tmp_path) != before
+
+
+def test_each_checkpoint_keeps_one_color_and_the_diagonal_is_grey():
+    colors = run_views.series_colors({"/a": "A", "/b": "B"})
+    assert colors["A"] != colors["B"] and colors[run_views.PERFECT_CALIBRATION] == "#9ca3af"

@@ -50,14 +50,15 @@ def build_compare_tab(ctx) -> None:
         table = gr.Dataframe(value=run_views.comparison_table({}, {}), interactive=False, elem_id="compare-table",
                              label="Side by side")
         with gr.Row():
-            cat_plot = gr.BarPlot(x="category", y="accuracy", color="checkpoint", y_lim=[0, 1], height=280,
-                                  title="Accuracy per category", elem_id="compare-categories", label="Per category")
-            hist_plot = gr.LinePlot(x="margin", y="share", color="checkpoint", height=280, elem_id="compare-margins",
+            cat_plot = gr.BarPlot(x="bar", y="accuracy", color="checkpoint", y_lim=[0, 1], x_label_angle=-30,
+                                  title="Accuracy per category", x_title="category · checkpoint",
+                                  elem_id="compare-categories", show_label=False)
+            hist_plot = gr.LinePlot(x="margin", y="share", color="checkpoint", elem_id="compare-margins",
                                     title="Margin distribution (r_chosen − r_rejected)", y_title="share of pairs",
-                                    label="Margins")
+                                    show_label=False)
             rel_plot = gr.LinePlot(x="confidence", y="accuracy", color="checkpoint", x_lim=[0.5, 1], y_lim=[0, 1],
-                                   height=280, title="Reliability (calibration)", elem_id="compare-reliability",
-                                   label="Reliability")
+                                   title="Reliability (accuracy vs confidence)", elem_id="compare-reliability",
+                                   show_label=False)
         gr.Markdown("### Where they disagree\nPairs on which the checkpoints prefer different responses, largest "
                     "disagreement first. Select a row to read the pair.")
         dis_table = gr.Dataframe(value=run_views.disagreement_table({}, [], {}), interactive=False, wrap=True,
@@ -109,15 +110,16 @@ def build_compare_tab(ctx) -> None:
         except Exception as exc:  # noqa: BLE001 - a message on the page, never a stack trace
             raise gr.Error(f"Comparison failed: {exc}") from None
         names = run_views.checkpoint_names(checkpoints)
+        colors = run_views.series_colors(names)
         kept = {"names": names, "result": {**result, "disagreements": result["disagreements"][:DETAIL_ITEMS]},
                 "pairs": {i["index"]: rows[i["index"]] for i in result["disagreements"][:DETAIL_ITEMS]}}
         return {
             held: kept,
             summary: _summary(result, names),
             table: run_views.comparison_table(result, names),
-            cat_plot: run_views.category_frame(result, names),
-            hist_plot: run_views.margin_hist_frame(result, names),
-            rel_plot: run_views.reliability_frame(result, names),
+            cat_plot: gr.update(value=run_views.category_frame(result, names), color_map=colors),
+            hist_plot: gr.update(value=run_views.margin_hist_frame(result, names), color_map=colors),
+            rel_plot: gr.update(value=run_views.reliability_frame(result, names), color_map=colors),
             dis_table: run_views.disagreement_table(kept["result"], _pairs_list(kept), names),
             dis_title: "" if result["disagreements"] else "*The checkpoints agree on every pair.*",
             prompt_box: "", chosen_box: "", rejected_box: "", dis_scores: _no_scores(),

@@ -39,11 +39,11 @@ def build_train_tab(ctx) -> None:
                             elem_id="train-no-points")
     with gr.Row():
         loss_plot = gr.LinePlot(x="step", y="loss", title="Training loss", x_title="step", y_title="loss",
-                                height=260, elem_id="train-loss-plot", label="Training loss", visible=False)
+                                elem_id="train-loss-plot", show_label=False, visible=False)
         acc_plot = gr.LinePlot(x="step", y="accuracy", color="split", title="Accuracy (train and eval)",
-                               x_title="step", y_title="accuracy", y_lim=[0, 1], height=260,
+                               x_title="step", y_title="accuracy", y_lim=[0, 1],
                                color_map={"train": "#3b82f6", "eval": "#f97316"},
-                               elem_id="train-acc-plot", label="Accuracy", visible=False)
+                               elem_id="train-acc-plot", show_label=False, visible=False)
     with gr.Accordion("Log (last lines)", open=False):
         log_box = gr.Textbox(label="Worker log", lines=12, max_lines=12, interactive=False, autoscroll=True,
                              elem_id="train-log", show_label=False)
