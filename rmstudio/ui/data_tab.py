@@ -17,6 +17,7 @@ from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.render import message_html, panel
 
 PAGE_SIZES = [25, 50, 100]
+BAR = {"height": 280, "y_lim": [0, None], "show_label": False}
 RELABEL_CHOICES = [("Response A is better", "a"), ("Response B is better", "b"), ("Tie", "tie"),
                    ("Both bad", "both_bad")]
 ANNOTATOR_NOTE = "### Data\nOnly admins can import, browse, relabel and export data. You can label in the **Label** tab."
@@ -45,7 +46,7 @@ def _build_import(ctx: StudioContext) -> dict:
     gr.Markdown("### Import\nUpload a file in any supported schema, or name a Hugging Face dataset; check the "
                 "preview, then **Import**.")
     with gr.Row():
-        upload = gr.File(label="Upload .jsonl / .json / .csv / .parquet", type="filepath", elem_id="rm-upload",
+        upload = gr.File(label="Upload .jsonl / .json / .csv / .parquet", type="filepath", elem_id="rm-upload", height=150,
                          file_types=[".jsonl", ".json", ".csv", ".parquet"])
         with gr.Column():
             hub_id = gr.Textbox(label="…or a Hugging Face dataset id", placeholder="owner/name", max_lines=1)
@@ -93,16 +94,16 @@ def _build_browser(ctx: StudioContext) -> dict:
                                allow_custom_value=True)
         status = gr.Dropdown(list(views.STATUSES), value="all", label="Status", scale=1)
         size = gr.Dropdown(PAGE_SIZES, value=PAGE_SIZES[0], label="Rows per page", scale=1)
-    table = gr.Dataframe(headers=views.TABLE_COLUMNS, interactive=False, wrap=False, max_height=520,
-                         elem_id="rm-pairs-table", column_widths=["6%", "10%", "24%", "22%", "22%", "10%", "6%"])
-    with gr.Row(equal_height=True):
+    table = gr.Dataframe(headers=views.TABLE_COLUMNS, interactive=False, wrap=False, max_height=4000,
+                         elem_id="rm-pairs-table", column_widths=["5%", "9%", "24%", "20%", "20%", "16%", "6%"])
+    with gr.Row():
         prev_button = gr.Button("◀ Previous", size="sm", scale=0, min_width=110)
         page = gr.Number(1, label="Page", precision=0, minimum=1, scale=0, min_width=90)
         next_button = gr.Button("Next ▶", size="sm", scale=0, min_width=110)
         info = gr.Markdown(elem_id="rm-page-info")
     with gr.Accordion("Selected pair — click a row", open=True, elem_id="rm-detail"):
-        with gr.Row(equal_height=True):
-            pair_id = gr.Number(label="Pair id", precision=0, scale=0, min_width=120, elem_id="rm-pair-id")
+        with gr.Row():
+            pair_id = gr.Number(None, label="Pair id", precision=0, scale=0, min_width=120, elem_id="rm-pair-id")
             relabel_choice = gr.Dropdown(RELABEL_CHOICES, value="a", label="Relabel as", scale=1)
             relabel_button = gr.Button("Relabel", size="sm", scale=0, min_width=100, elem_id="rm-relabel")
             delete_button = gr.Button("Delete pair", size="sm", variant="stop", scale=0, min_width=120,
@@ -183,21 +184,22 @@ def _build_stats(ctx: StudioContext) -> dict:
     gr.Markdown("### Statistics")
     summary = gr.Markdown(elem_id="rm-stats-summary")
     with gr.Row():
-        by_choice = gr.BarPlot(x="choice", y="labels", title="Labels by choice", height=260)
-        by_annotator = gr.BarPlot(x="annotator", y="labels", title="Labels by annotator", height=260)
+        by_choice = gr.BarPlot(x="choice", y="labels", title="Labels by choice", **BAR)
+        by_annotator = gr.BarPlot(x="annotator", y="labels", title="Labels by annotator", **BAR)
     with gr.Row():
-        by_category = gr.BarPlot(x="category", y="pairs", title="Pairs by category", height=260)
-        lengths = gr.BarPlot(x="characters", y="responses", title="Response length (characters)", height=260,
-                             sort=None)
+        by_category = gr.BarPlot(x="category", y="pairs", title="Pairs by category", x_label_angle=-35, **BAR)
+        lengths = gr.BarPlot(x="characters", y="responses", title="Response length (characters, bin start)",
+                             x_label_angle=-35, sort=None, **BAR)
     refresh = gr.Button("Refresh statistics", size="sm")
 
     @shows_errors
     def on_stats(request: gr.Request):
         ctx.require_admin(request, "see the statistics")
         stats = ctx.store.stats()
-        frames = views.stats_frames(stats, ctx.store.length_histogram())
+        frames = views.stats_frames(stats, ctx.store.length_histogram(bins=15))
+        length_order = list(frames["length"]["characters"])
         return (views.stats_summary(stats), frames["choice"], frames["annotator"], frames["category"],
-                frames["length"])
+                gr.BarPlot(frames["length"], sort=length_order))
 
     spec = {"fn": on_stats, "inputs": None, "outputs": [summary, by_choice, by_annotator, by_category, lengths],
             "show_progress": "hidden", "concurrency_limit": 2, "concurrency_id": "stats"}
@@ -207,11 +209,12 @@ def _build_stats(ctx: StudioContext) -> dict:
 
 def _build_export(ctx: StudioContext) -> None:
     gr.Markdown("### Export\nThe training set: every pair with a majority judgement, as prompt / chosen / rejected.")
-    with gr.Row(equal_height=True):
-        kind = gr.Radio(list(views.EXPORT_SUFFIXES), value="JSONL", label="File format", scale=1)
-        export_button = gr.Button("Export file", scale=0, min_width=140, elem_id="rm-export")
-        download = gr.File(label="Download", interactive=False, scale=2, elem_id="rm-download")
-    with gr.Row(equal_height=True):
+    with gr.Row():
+        with gr.Column(scale=1):
+            kind = gr.Radio(list(views.EXPORT_SUFFIXES), value="JSONL", label="File format")
+            export_button = gr.Button("Export file", elem_id="rm-export")
+        download = gr.File(label="Download", interactive=False, scale=2, height=120, elem_id="rm-download")
+    with gr.Row():
         repo = gr.Textbox(label="Push to Hub dataset repo", placeholder="owner/name", max_lines=1, scale=2)
         token = gr.Textbox(label="Hub token (write access; not stored)", type="password", max_lines=1, scale=2)
         push_button = gr.Button("Push to Hub", scale=0, min_width=140)

@@ -74,7 +74,7 @@ def pairs_page(store: PreferenceStore, *, page: int, size: int, search: str = ""
         [r["id"], r["category"] or "", plain_preview(r["prompt"], 120), plain_preview(r["response_a"], 120),
          plain_preview(r["response_b"], 120), r["labels"], r["source"] or ""] for r in rows
     ], columns=TABLE_COLUMNS)
-    info = f"Page {page} of {page_count(total, size):,} · {total:,} matching pairs"
+    info = f"Page {page} of {page_count(total, size):,} · {total:,} matching pair{'' if total == 1 else 's'}"
     return table, page, info
 
 
@@ -99,7 +99,7 @@ def stats_frames(stats: dict, lengths: list[dict]) -> dict[str, pd.DataFrame]:
                                   columns=["annotator", "labels"]),
         "category": pd.DataFrame({"category": list(stats["pairs_by_category"]),
                                   "pairs": list(stats["pairs_by_category"].values())}, columns=["category", "pairs"]),
-        "length": pd.DataFrame({"characters": [f"{b['start']:,}–{b['end']:,}" for b in lengths],
+        "length": pd.DataFrame({"characters": [f"{b['start']:,}" for b in lengths],
                                 "responses": [b["count"] for b in lengths]}, columns=["characters", "responses"]),
     }
 

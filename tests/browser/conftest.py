@@ -132,9 +132,10 @@ def new_page(chromium):
         context.close()
 
 
-def open_app(page, url: str) -> None:
-    """Load the studio and wait until the first pair (or the empty state) is on screen."""
-    page.goto(url)
+def open_app(page, url: str | None) -> None:
+    """Load the studio (url None: it is loading already) and wait until the first pair or the empty state shows."""
+    if url:
+        page.goto(url)
     page.wait_for_selector("#rm-progress :text('left to label')", timeout=60_000)
 
 

@@ -1,0 +1,104 @@
+"""Compare tab in a real Chromium: two finished runs side by side on a run's held-out pairs, a disagreement
+opened and read as text, and the playground ranking typed completions (user text never becomes HTML)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from rmstudio import demo, jobs
+from tests.browser.conftest import screenshot, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SCORE_TIMEOUT = 180_000  # ms
+XSS_PROMPT = "Say hi <img src=x onerror=alert(1)> <script>alert(2)</script>"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A home with two finished tiny runs (different seeds and lengths, so they disagree somewhere), served."""
+    from rmstudio.training import TrainSpec
+
+    home = tmp_path_factory.mktemp("home")
+    data = home / "demo.jsonl"
+    demo.write_labeled_demo(data)
+    run_ids = [jobs.run_foreground(home, TrainSpec(model="default", data=str(data), max_steps=steps, seed=seed),
+                                   progress=False)["run_id"]
+               for seed, steps in ((1, 4), (2, 10))]
+    server = start_server(home)
+    yield server, run_ids
+    server.stop()
+
+
+def open_compare(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("tab", name="Compare").click()
+    page.locator("#compare-run").wait_for()
+
+
+def pick_checkpoint(page, run_id: str) -> None:
+    page.locator("#compare-ckpts input").click()
+    page.get_by_role("option", name=run_id, exact=False).first.click()
+    page.keyboard.press("Escape")
+
+
+def test_compare_two_checkpoints_and_read_a_disagreement(trained, new_page):
+    server, run_ids = trained
+    page = new_page(viewport=(1400, 1800))
+    open_compare(page, server.url)
+    assert page.locator("#compare-empty").is_hidden()
+    for run_id in run_ids:
+        pick_checkpoint(page, run_id)
+    page.locator("#compare-run").click()
+    page.locator("#compare-results").wait_for(state="visible", timeout=SCORE_TIMEOUT)
+    page.wait_for_function("() => document.querySelector('#compare-summary').innerText.includes('Scored')")
+    summary = page.inner_text("#compare-summary")
+    assert "agree on" in summary
+    table = page.inner_text("#compare-table")
+    assert all(run_id in table for run_id in run_ids) and "%" in table
+    page.locator("#compare-categories svg, #compare-categories canvas").first.wait_for()
+
+    rows = page.locator("#compare-disagreements [role=gridcell]")
+    assert rows.count() > 0, "two differently trained tiny checkpoints should disagree on some held-out pair"
+    rows.nth(3).click()  # the prompt preview of the largest disagreement
+    page.locator("#compare-detail").wait_for(state="visible", timeout=SCORE_TIMEOUT)
+    page.wait_for_function("() => document.querySelector('#compare-dis-scores').innerText.includes('Score (chosen)')"
+                           " && document.querySelector('#compare-prompt textarea').value.length > 0")
+    assert page.input_value("#compare-chosen textarea") and page.input_value("#compare-rejected textarea")
+    scores = page.inner_text("#compare-dis-scores")
+    assert all(run_id in scores for run_id in run_ids)
+    assert "chosen" in scores and "rejected" in scores
+    page.locator("#compare-summary").scroll_into_view_if_needed()
+    screenshot(page, "compare.png")
+
+
+def test_playground_ranks_completions_and_shows_markup_as_text(trained, new_page):
+    server, run_ids = trained
+    page = new_page()
+    open_compare(page, server.url)
+    pick_checkpoint(page, run_ids[0])
+    page.locator("#playground-prompt textarea").fill(XSS_PROMPT)
+    page.locator("#playground-completions textarea").fill(
+        "Hello! Nice to meet you.\n---\nGo away.\n---\nHi <script>alert(3)</script>")
+    page.locator("#playground-run").click()
+    page.locator("#playground-table").wait_for(state="visible", timeout=SCORE_TIMEOUT)
+    text = page.inner_text("#playground-table")
+    assert "<script>alert(3)</script>" in text  # literal text, not a script element
+    assert f"{run_ids[0]} rank" in text and f"{run_ids[0]} score" in text
+    assert page.locator("#playground-table script, #playground-table img").count() == 0
+    assert page.dialogs == []
+
+
+def test_errors_are_messages_not_stack_traces(trained, new_page):
+    server, _ = trained
+    page = new_page()
+    open_compare(page, server.url)
+    page.locator("#compare-extra textarea").fill("/no/such/checkpoint")
+    page.locator("#compare-run").click()
+    toast = page.locator(".toast-body, [data-testid='toast-body']").first
+    toast.wait_for(timeout=60_000)
+    message = toast.inner_text()
+    assert "does not exist" in message and "Traceback" not in message

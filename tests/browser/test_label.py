@@ -1,0 +1,169 @@
+"""Label tab in a real Chromium, as a new user would use it: keyboard labeling, undo, two annotators, XSS."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rmstudio.store import PreferenceStore
+from tests.browser.conftest import open_app, screenshot, start_server
+
+pytestmark = pytest.mark.browser
+
+XSS_PROMPT = "Render this: <img src=x onerror=alert(1)> and <script>alert(2)</script> ${alert(3)} {{alert(4)}}"
+XSS_A = "Sure: <svg onload=alert(5)></svg> <a href=\"javascript:alert(6)\">click</a> [md](javascript:alert(7))"
+XSS_B = "```html\n<script>alert(8)</script>\n```\n<iframe src=\"javascript:alert(9)\"></iframe>"
+
+
+def shown_pair_id(page) -> int:
+    title = page.inner_text("#rm-prompt .rm-panel-title")
+    return int(re.search(r"pair #(\d+)", title).group(1))
+
+
+def wait_for_other_pair(page, previous: int) -> int:
+    """Wait until the pair on screen is no longer `previous` (the next one arrived); return its id."""
+    page.wait_for_function(
+        """previous => { const t = document.querySelector('#rm-prompt .rm-panel-title');
+                          const m = t && t.textContent.match(/pair #(\\d+)$/);
+                          return m && Number(m[1]) !== previous; }""", arg=previous)
+    return shown_pair_id(page)
+
+
+def wait_for_text(page, selector: str, text: str, count: int = 1) -> None:
+    """Wait until the element's text contains `text` at least `count` times."""
+    page.wait_for_function(
+        "([selector, text, count]) => { const el = document.querySelector(selector);"
+        " return el && el.textContent.split(text).length - 1 >= count; }", arg=[selector, text, count])
+
+
+def annotator_of(page) -> str:
+    return re.search(r"Labeling as (\S+)", page.inner_text("#rm-who")).group(1)
+
+
+def current_labels(home, annotator: str) -> list[dict]:
+    store = PreferenceStore(home)
+    return [label | {"pair_id": label["pair_id"]} for label in store.iter_labels() if label["annotator"] == annotator]
+
+
+def test_label_five_pairs_with_the_keyboard_and_see_them_in_data(server, new_page):
+    page = new_page()
+    open_app(page, server.url)
+    assert "1" in page.inner_text("#rm-shortcuts") and "undo" in page.inner_text("#rm-shortcuts")
+    screenshot(page, "label.png")
+    annotator = annotator_of(page)
+    expected = {}
+    for key, side in [("1", "left"), ("2", "right"), ("t", "tie"), ("x", "both_bad"), ("a", "left")]:
+        pair_id = shown_pair_id(page)
+        expected[pair_id] = side
+        page.keyboard.press(key)
+        wait_for_other_pair(page, pair_id)
+    assert "labeled 5 today" in page.inner_text("#rm-progress")
+
+    labels = {label["pair_id"]: label for label in current_labels(server.home, annotator)}
+    assert set(labels) == set(expected)
+    for pair_id, side in expected.items():
+        label = labels[pair_id]
+        if side == "left":
+            assert label["choice"] == label["shown_left"]
+        elif side == "right":
+            assert label["choice"] in ("a", "b") and label["choice"] != label["shown_left"]
+        else:
+            assert label["choice"] == side
+
+    page.get_by_role("tab", name="Data").click()
+    page.get_by_label("Search prompts and responses").wait_for()
+    wait_for_text(page, "#rm-page-info", "matching pair")
+    page.get_by_label("Status").click()
+    page.get_by_role("option", name="labeled", exact=True).click()
+    wait_for_text(page, "#rm-page-info", "5 matching pairs")
+    wait_for_text(page, "#rm-pairs-table", f"{annotator}:")
+    for pair_id in expected:
+        page.locator("#rm-pairs-table [role=gridcell]").get_by_text(str(pair_id), exact=True).first.wait_for(
+            state="attached")
+    screenshot(page, "data.png")
+
+
+def test_undo_brings_back_the_last_pair(server, new_page):
+    page = new_page()
+    open_app(page, server.url)
+    annotator = annotator_of(page)
+    first = shown_pair_id(page)
+    page.keyboard.press("2")
+    wait_for_other_pair(page, first)
+    assert len(current_labels(server.home, annotator)) == 1
+    second = shown_pair_id(page)
+    page.keyboard.press("u")
+    page.wait_for_function("first => document.querySelector('#rm-prompt .rm-panel-title').textContent"
+                           ".endsWith('pair #' + first)", arg=first)
+    assert f"Undid your label on pair #{first}" in page.inner_text("#rm-notice")
+    assert current_labels(server.home, annotator) == []
+    page.keyboard.press("s")  # skip it this time; the pair from before the undo comes back later or now
+    wait_for_other_pair(page, first)
+    assert [label["choice"] for label in current_labels(server.home, annotator)] == ["skip"]
+    assert second  # the pair shown after the first label was released, not lost: it stays in the pool
+
+
+def test_keys_typed_into_the_name_box_do_not_label(server, new_page):
+    page = new_page()
+    open_app(page, server.url)
+    name_box = page.locator("#rm-annotator-name textarea, #rm-annotator-name input").first
+    name_box.fill("")
+    name_box.type("tester12ab")  # contains 1, 2, a, b, t, s: shortcuts everywhere else
+    name_box.press("Enter")
+    page.wait_for_function("() => document.querySelector('#rm-who').textContent.includes('tester12ab')")
+    assert current_labels(server.home, "tester12ab") == []
+    page.reload()  # the name is remembered in this browser
+    open_app(page, server.url)
+    assert annotator_of(page) == "tester12ab"
+
+
+def test_two_browsers_labeling_at_once_never_get_the_same_pair(server, new_page):
+    first, second = new_page(), new_page()
+    open_app(first, server.url)
+    open_app(second, server.url)
+    seen = {annotator_of(first): [], annotator_of(second): []}
+    assert len(seen) == 2
+    for _ in range(4):
+        ids = {}
+        for page in (first, second):
+            ids[annotator_of(page)] = shown_pair_id(page)
+        assert len(set(ids.values())) == 2, f"both browsers show the same pair: {ids}"
+        for name, pair_id in ids.items():
+            seen[name].append(pair_id)
+        for page in (first, second):
+            page.keyboard.press("1")
+        for page in (first, second):
+            wait_for_other_pair(page, ids[annotator_of(page)])
+    a, b = seen.values()
+    assert not set(a) & set(b)
+
+
+@pytest.fixture(scope="module")
+def xss_server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("xss-home")
+    PreferenceStore(home).add_candidates([{"prompt": XSS_PROMPT, "response_a": XSS_A, "response_b": XSS_B,
+                                           "category": "<b>cat</b>"}])
+    running = start_server(home)
+    yield running
+    running.stop()
+
+
+def test_html_and_scripts_in_user_text_show_as_literal_text(xss_server, new_page):
+    page = new_page()
+    open_app(page, xss_server.url)
+    prompt = page.locator("#rm-prompt")
+    assert "<img src=x onerror=alert(1)>" in prompt.inner_text()
+    assert "<script>alert(2)</script>" in prompt.inner_text()
+    assert "${alert(3)}" in prompt.inner_text()
+    both = page.locator("#rm-left").inner_text() + page.locator("#rm-right").inner_text()
+    assert "<svg onload=alert(5)></svg>" in both and "<script>alert(8)</script>" in both
+    for area in ("#rm-prompt", "#rm-left", "#rm-right"):
+        assert page.locator(f"{area} img, {area} script, {area} svg, {area} iframe").count() == 0
+        assert page.locator(f"{area} a[href^='javascript']").count() == 0
+    page.get_by_role("tab", name="Data").click()
+    page.locator("#rm-pairs-table [role=gridcell]").filter(has_text="Render this").first.click()
+    page.wait_for_function("() => document.querySelector('#rm-pair-detail').textContent.includes('onerror')")
+    assert page.locator("#rm-pair-detail img, #rm-pair-detail script, #rm-pair-detail svg").count() == 0
+    page.wait_for_timeout(1000)  # give any injected handler time to fire
+    assert page.dialogs == []
