@@ -180,12 +180,15 @@ class PreferenceStore:
         return inserted, labeled
 
     # -- labeling ----------------------------------------------------------------------------------
-    def next_pair(self, annotator: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> Pair | None:
+    def next_pair(self, annotator: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS,
+                  order: str | None = None) -> Pair | None:
         """Lease a pair this annotator has not labeled yet, or None when nothing is left.
 
         A pair is served to at most `overlap` annotators in all (labels plus live leases), never twice to
         the same one. A pair the annotator already holds (a page reload, an undo) comes back first; a lease
-        that is not labeled in time expires and the pair returns to the pool.
+        that is not labeled in time expires and the pair returns to the pool. `order`: "random" (default)
+        or "uncertainty" — the pairs the assistant checkpoint is least sure about first (the home's
+        `serving_order` setting when not given; pairs not scored yet follow in random order).
         """
         annotator = _check_annotator(annotator)
         now = time.time()
@@ -194,19 +197,38 @@ class PreferenceStore:
                 "SELECT pair_id AS id FROM leases WHERE annotator = ? AND until >= ? ORDER BY until DESC LIMIT 1",
                 (annotator, now),
             ).fetchone()
-            if row is None:
-                overlap = self.overlap
+            overlap = self.overlap
+            open_pair = (
+                f"p.imported = 0 AND p.n_labels IN ({_open_counts(overlap)})"
+                " AND p.n_labels + (SELECT COUNT(*) FROM leases s WHERE s.pair_id = p.id AND s.until >= :now) < :overlap"
+                " AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.pair_id = p.id AND l.annotator = :annotator"
+                " AND l.undone_at IS NULL)"
+            )
+            args = {"now": now, "overlap": overlap, "annotator": annotator}
+            settings = self.settings()
+            if row is None and (order or settings.get("serving_order")) == "uncertainty":
                 row = db.execute(
-                    f"SELECT id FROM pairs p WHERE imported = 0 AND n_labels IN ({_open_counts(overlap)})"
-                    " AND n_labels + (SELECT COUNT(*) FROM leases s WHERE s.pair_id = p.id AND s.until >= ?) < ?"
-                    " AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.pair_id = p.id AND l.annotator = ?"
-                    " AND l.undone_at IS NULL) ORDER BY rank LIMIT 1",
-                    (now, overlap, annotator),
+                    "SELECT p.id FROM assistant_scores a JOIN pairs p ON p.id = a.pair_id"
+                    f" WHERE a.checkpoint = :checkpoint AND {open_pair} ORDER BY a.abs_margin LIMIT 1",
+                    {**args, "checkpoint": settings.get("assistant_checkpoint", "")},
                 ).fetchone()
+            if row is None:
+                row = db.execute(f"SELECT id FROM pairs p WHERE {open_pair} ORDER BY rank LIMIT 1", args).fetchone()
             if row is None:
                 return None
             self._lease(db, row["id"], annotator, now + lease_seconds)
         return self.get_pair(row["id"])
+
+    def settings(self) -> dict:
+        """The home's labeling settings (overlap, serving_order, assistant_checkpoint, ...) as strings."""
+        return {r[0]: r[1] for r in self._db.execute("SELECT key, value FROM meta")}
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        with self._write() as db:
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, str(value)))
 
     @staticmethod
     def _lease(db: sqlite3.Connection, pair_id: int, annotator: str, until: float) -> None:

@@ -46,6 +46,16 @@ CREATE TABLE IF NOT EXISTS labels (           -- append-only judgements; undo ma
 CREATE INDEX IF NOT EXISTS labels_pair ON labels(pair_id, annotator);
 CREATE INDEX IF NOT EXISTS labels_annotator ON labels(annotator, id);
 
+CREATE TABLE IF NOT EXISTS assistant_scores (  -- an assistant checkpoint's view of a pair (model-assisted labeling)
+    pair_id     INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    checkpoint  TEXT NOT NULL,
+    margin      REAL NOT NULL,             -- reward(response_a) - reward(response_b)
+    abs_margin  REAL NOT NULL,             -- uncertainty: small means the checkpoint hardly prefers either
+    scored_at   REAL NOT NULL,
+    PRIMARY KEY (checkpoint, pair_id)
+);
+CREATE INDEX IF NOT EXISTS assistant_uncertainty ON assistant_scores(checkpoint, abs_margin);
+
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
