@@ -99,6 +99,10 @@ def build_compare_tab(ctx) -> None:
     def compare(selected, extra_text, source_name, run_id, upload, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
         checkpoints = _checkpoints(selected, extra_text)
         try:
+            from rmstudio.scoring import check_checkpoint
+
+            for checkpoint in checkpoints:  # a typo fails at once, before the pairs load
+                check_checkpoint(checkpoint)
             rows, name = _eval_pairs(home, source_name, run_id, upload)
             progress(0.1, desc=f"scoring {len(rows)} pairs with {len(checkpoints)} checkpoint(s)")
             from rmstudio.evaluation import evaluate

@@ -22,17 +22,40 @@ MODEL_PATH = "Local path"
 MODEL_HUB = "Hugging Face Hub id"
 UPLOAD_TYPES = [".json", ".jsonl", ".csv", ".parquet"]
 
-# name -> (label, kind, info). Kinds: int, float, bool. Values come from the preset.
-HYPERPARAMETERS = {
-    "epochs": ("Epochs", "float", "passes over the training pairs"),
-    "learning_rate": ("Learning rate", "float", "AdamW peak learning rate"),
-    "batch_size": ("Batch size", "int", "pairs per optimizer step (per device)"),
-    "max_length": ("Max length (tokens)", "int", "longer pairs lose the start of the prompt, never the response"),
-    "eval_fraction": ("Eval fraction", "float", "share of pairs held out to measure accuracy"),
-    "max_steps": ("Max steps", "int", "stop after this many steps (0 = no limit)"),
-    "seed": ("Seed", "int", "for the split and the initialisation"),
-    "lora": ("LoRA", "bool", "train low-rank adapters + the score head instead of every weight"),
+# Advanced fields in groups: name -> (label, kind, info). Kinds: int, float, bool, choice. Shown values come
+# from the preset (and TrainSpec's defaults for fields a preset does not set); empty = automatic.
+HYPERPARAMETER_GROUPS = {
+    "Optimisation": {
+        "epochs": ("Epochs", "float", "passes over the training pairs"),
+        "learning_rate": ("Learning rate", "float", "peak AdamW learning rate"),
+        "batch_size": ("Batch size", "int", "pairs per device per step"),
+        "gradient_accumulation_steps": ("Gradient accumulation", "int", "micro-steps per optimizer step"),
+        "warmup_ratio": ("Warmup ratio", "float", "share of steps warming up"),
+        "weight_decay": ("Weight decay", "float", "AdamW weight decay"),
+        "lr_scheduler": ("LR schedule", "choice", "after warmup"),
+    },
+    "Data and length": {
+        "max_length": ("Max length (tokens)", "int", "prompt cut from the left, response kept"),
+        "eval_fraction": ("Eval fraction", "float", "share held out to measure accuracy"),
+        "max_pairs": ("Max pairs", "int", "use at most this many pairs (0 = all)"),
+        "seed": ("Seed", "int", "split, shuffling and head initialisation"),
+    },
+    "Run": {
+        "max_steps": ("Max steps", "int", "stop after this many steps (0 = by epochs)"),
+        "logging_steps": ("Logging steps", "int", "steps between plotted points (0 = auto)"),
+        "eval_steps": ("Eval steps", "int", "steps between evaluations (0 = auto)"),
+        "center_rewards_coefficient": ("Center rewards", "float", "pull rewards to zero mean (0 = off; e.g. 0.01)"),
+    },
+    "LoRA": {
+        "lora": ("LoRA", "bool", "train adapters + the score head instead of every weight"),
+        "lora_r": ("LoRA rank", "int", "adapter rank"),
+        "lora_alpha": ("LoRA alpha", "float", "scale = alpha / rank"),
+        "lora_dropout": ("LoRA dropout", "float", "dropout on adapter inputs"),
+    },
 }
+HYPERPARAMETERS = {name: spec for group in HYPERPARAMETER_GROUPS.values() for name, spec in group.items()}
+# Fields where empty means "automatic"; a number box shows empty as 0, so 0 means automatic too.
+ZERO_IS_AUTOMATIC = {"max_steps", "max_pairs", "logging_steps", "eval_steps", "center_rewards_coefficient"}
 
 
 @dataclass
@@ -41,10 +64,7 @@ class Form:
 
     fields: dict = field(default_factory=dict)
     preset_values: object = None  # gr.State: what the Advanced fields were filled with
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.fields)
+    fill: object = None  # (fn, inputs, outputs) filling the Advanced fields from the preset; run on page load
 
     @property
     def inputs(self) -> list:
@@ -60,24 +80,23 @@ def demo_note() -> str:
 def demo_cap() -> int:
     from rmstudio import training
 
-    return int(getattr(training, "DEMO_MAX_PAIRS", 200))
+    return int(training.DEMO_MAX_PAIRS)
 
 
 def preset_names() -> list[str]:
-    try:
-        from rmstudio import training
-    except ImportError:  # TEMP until training.py lands
-        return ["auto"]
+    from rmstudio import training
+
     return list(training.PRESETS)
 
 
 def preset_values(preset: str, model: str) -> dict:
     """The hyperparameters `preset` gives `model` (BadInput when the model cannot be inspected)."""
+    from dataclasses import fields
+
     from rmstudio import training
 
-    values = dict(training.preset_values(preset, model))
-    values.setdefault("max_steps", None)
-    return values
+    defaults = {f.name: f.default for f in fields(training.TrainSpec) if f.name in HYPERPARAMETERS}
+    return {**defaults, **training.preset_values(preset, model)}
 
 
 def build_form(ctx) -> Form:
@@ -100,13 +119,11 @@ def build_form(ctx) -> Form:
                                       info="auto picks learning rate, batch size and epochs by model size")
     with gr.Accordion("Advanced: every hyperparameter (filled from the preset)", open=False,
                       elem_id="train-advanced"):
-        with gr.Row():
-            for name, (label, kind, info) in HYPERPARAMETERS.items():
-                if kind == "bool":
-                    f[name] = gr.Checkbox(label=label, info=info, elem_id=f"train-{name}")
-                else:
-                    f[name] = gr.Number(label=label, info=info, precision=0 if kind == "int" else None,
-                                        elem_id=f"train-{name}", min_width=160)
+        for group, names in HYPERPARAMETER_GROUPS.items():
+            gr.Markdown(f"**{group}**")
+            with gr.Row():
+                for name, (label, kind, info) in names.items():
+                    f[name] = _field(name, label, kind, info)
         preset_note = gr.Markdown("")
     form.preset_values = gr.State({})
 
@@ -132,9 +149,24 @@ def build_form(ctx) -> Form:
     f["model_source"].change(lambda s: gr.update(visible=s != MODEL_DEFAULT), f["model_source"], f["model_text"],
                              **quiet)
     f["data_source"].change(describe_data, f["data_source"], [f["data_file"], data_note], **quiet)
-    on_load(ctx, show_preset, inputs=preset_inputs, outputs=[*hyper, form.preset_values, preset_note])
+    form.fill = (show_preset, preset_inputs, [*hyper, form.preset_values, preset_note])
     on_load(ctx, lambda: initial_data(ctx), inputs=[], outputs=[f["data_source"], f["data_file"], data_note])
+    _warm_presets()
     return form
+
+
+def _warm_presets() -> None:
+    """Import the model libraries and read the default backbone's size in the background at start-up, so
+    the first page load fills the form in milliseconds instead of waiting for those imports."""
+    import threading
+
+    def warm():
+        try:
+            preset_values("auto", "default")
+        except Exception:  # noqa: BLE001 - only a warm-up; the page reports real errors
+            pass
+
+    threading.Thread(target=warm, name="rmstudio-preset-warmup", daemon=True).start()
 
 
 def initial_data(ctx) -> tuple:
@@ -150,19 +182,30 @@ def _store_pairs(ctx) -> int:
         return 0
 
 
-def on_load(ctx, fn, inputs, outputs) -> None:
-    """Run `fn` on every page load (state comes from disk, so a reload re-attaches); cheap, unlimited."""
+def _field(name: str, label: str, kind: str, info: str):
+    common = {"label": label, "info": info, "elem_id": f"train-{name}", "min_width": 150}
+    if kind == "bool":
+        return gr.Checkbox(**common)
+    if kind == "choice":
+        from rmstudio.presets import SCHEDULERS
+
+        return gr.Dropdown(list(SCHEDULERS), **common)
+    return gr.Number(precision=0 if kind == "int" else None, **common)
+
+
+def on_load(ctx, fn, inputs, outputs):
+    """Run `fn` on every page load (state comes from disk, so a reload re-attaches); cheap, unlimited.
+    Returns the event (for `.then`)."""
     options = {"show_progress": "hidden", "api_visibility": "private", "concurrency_limit": None}
     blocks = getattr(ctx, "blocks", None)
     if blocks is not None:
-        blocks.load(fn, inputs=inputs, outputs=outputs, **options)
-    else:
-        gr.on(None, fn, inputs=inputs, outputs=outputs, **options)
+        return blocks.load(fn, inputs=inputs, outputs=outputs, **options)
+    return gr.on(None, fn, inputs=inputs, outputs=outputs, **options)
 
 
 def _shown(value, kind: str):
     if value is None:
-        return 0 if kind == "int" else None
+        return False if kind == "bool" else None
     return bool(value) if kind == "bool" else value
 
 
@@ -209,20 +252,28 @@ def data_of(home, source: str, upload) -> str | None:
     return str(path)
 
 
+def _typed(value, kind: str):
+    if kind == "bool":
+        return bool(value)
+    if kind == "choice":
+        return str(value)
+    number = float(value)
+    return int(number) if kind == "int" and number == int(number) else number
+
+
 def spec_from_form(home, values: dict, shown: dict):
     """A TrainSpec from the form: backbone, data, preset, and the hyperparameters the user changed."""
     from rmstudio.training import TrainSpec
 
     overrides = {}
+    zero_is_automatic = ZERO_IS_AUTOMATIC if shown else set(HYPERPARAMETERS)  # no preset shown: 0 = not set
     for name, (_label, kind, _info) in HYPERPARAMETERS.items():
-        value = values.get(name)
-        if name in shown and value == shown[name]:
+        value, before = values.get(name), shown.get(name)
+        if name in zero_is_automatic:
+            value, before = value or None, before or None
+        if value is None or (name in shown and value == before):
             continue
-        if value is None:
-            continue
-        overrides[name] = bool(value) if kind == "bool" else int(value) if kind == "int" else float(value)
-    if overrides.get("max_steps") == 0:
-        overrides["max_steps"] = None
+        overrides[name] = _typed(value, kind)
     spec = TrainSpec(model=model_of(values["model_source"], values.get("model_text")), home=str(home),
                      data=data_of(home, values["data_source"], values.get("data_file")),
                      preset=values.get("preset") or "auto", **overrides)

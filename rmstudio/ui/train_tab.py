@@ -25,7 +25,7 @@ def build_train_tab(ctx) -> None:
     if settings.demo_mode():
         gr.Markdown(train_form.demo_note(), elem_id="train-demo-note", elem_classes=["rm-note"])
     form = train_form.build_form(ctx)
-    train_btn = gr.Button("Train", variant="primary", elem_id="train-start")
+    train_btn = gr.Button("Train", variant="primary", elem_id="train-start", interactive=False)
     admin_note = gr.Markdown("", elem_id="train-admin-note")
     gr.Markdown("### Current run")
     with gr.Row():
@@ -82,9 +82,12 @@ def build_train_tab(ctx) -> None:
     def on_load(request: gr.Request):
         out = draw(None, request, choose=True)
         admin = ctx.is_admin(request)
-        out[train_btn] = gr.update(interactive=admin)
         out[admin_note] = "" if admin else "*Only admins can start, cancel or resume training.*"
         return out
+
+    def enable_train(request: gr.Request):
+        """After the form shows the preset's values (so unchanged fields are not sent as overrides)."""
+        return gr.update(interactive=ctx.is_admin(request))
 
     def on_tick(run_id, last, request: gr.Request):
         """Redraw only when the shown run's files (or the list of runs) changed since the last draw."""
@@ -94,11 +97,12 @@ def build_train_tab(ctx) -> None:
             return {c: gr.skip() for c in view_outputs}
         return draw(run_id, request)
 
-    def on_train(*values, request: gr.Request):
+    def on_train(values: dict, request: gr.Request):
+        """`values`: every form component -> its value (the event's inputs are given as a set)."""
         ctx.require_admin(request, "start training")
-        *fields, shown = values
         try:
-            spec = train_form.spec_from_form(home, dict(zip(form.names, fields, strict=True)), shown or {})
+            fields = {name: values[component] for name, component in form.fields.items()}
+            spec = train_form.spec_from_form(home, fields, values[form.preset_values] or {})
             run_id = jobs.submit(home, spec)
         except BadInput as exc:
             raise gr.Error(str(exc)) from None
@@ -138,11 +142,14 @@ def build_train_tab(ctx) -> None:
         return draw(run_id, request)
 
     quiet = {"show_progress": "hidden", "concurrency_limit": None}
-    train_form.on_load(ctx, on_load, inputs=[], outputs=[*view_outputs, train_btn, admin_note])
+    fill, fill_inputs, fill_outputs = form.fill
+    train_form.on_load(ctx, on_load, inputs=[], outputs=[*view_outputs, admin_note])
+    train_form.on_load(ctx, fill, inputs=fill_inputs, outputs=fill_outputs).then(
+        enable_train, inputs=None, outputs=train_btn, **quiet, api_visibility="private")
     timer.tick(on_tick, inputs=[run_pick, poll], outputs=view_outputs, api_visibility="private", **quiet)
     run_pick.input(on_pick, inputs=[run_pick], outputs=view_outputs, api_visibility="private", **quiet)
     runs_df.select(on_select_row, inputs=[runs_df], outputs=view_outputs, api_visibility="private", **quiet)
-    train_btn.click(on_train, inputs=form.inputs, outputs=view_outputs, api_name="train_submit",
+    train_btn.click(on_train, inputs=set(form.inputs), outputs=view_outputs, api_name="train_submit",
                     concurrency_id="train_submit", concurrency_limit=1)
     cancel_btn.click(on_cancel, inputs=[run_pick], outputs=view_outputs, api_name="train_cancel",
                      concurrency_limit=None)
