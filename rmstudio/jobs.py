@@ -185,12 +185,12 @@ def _device_of(spec: dict) -> str:
 
 # --- public API ---------------------------------------------------------------------------------
 def _to_spec(spec):
-    from rmstudio.training import TrainSpec
+    from rmstudio.spec import TrainSpec
 
     if isinstance(spec, TrainSpec):
         return spec
     if isinstance(spec, dict):
-        return TrainSpec(**spec)
+        return TrainSpec.from_dict(spec)
     raise BadInput(f"a training spec must be a TrainSpec or a dict, not {type(spec).__name__}", field="spec")
 
 

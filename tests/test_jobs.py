@@ -167,3 +167,132 @@ def test_dispatch_starts_a_run_once_and_waits_for_a_busy_device(tmp_path):
     finally:
         os.killpg(busy.pid, signal.SIGKILL)
         busy.wait()
+
+
+def run_cli(*args: str, timeout: float = 300) -> tuple[int, dict, str]:
+    """Run `python -m rmstudio ARGS`; returns (exit code, the last stdout line as JSON, stderr)."""
+    proc = subprocess.run([sys.executable, "-m", "rmstudio", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    lines = proc.stdout.strip().splitlines()
+    return proc.returncode, json.loads(lines[-1]) if lines else {}, proc.stderr
+
+
+def test_cli_bad_input_exits_2_and_stores_nothing(tmp_path):
+    home = str(tmp_path / "home")
+    code, out, err = run_cli("train", "--home", home, "--data", str(tmp_path / "missing.jsonl"))
+    assert code == 2 and "missing.jsonl" in out["error"]
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"prompt": f"p{i}", "chosen": "good", "rejected": "bad"}) + "\n"
+                             for i in range(30)))
+    code, out, err = run_cli("train", "--home", home, "--data", str(pairs), "--learning-rate", "-1")
+    assert code == 2 and "learning_rate" in out["error"]
+    assert jobs.list_runs(home) == []
+    code, out, err = run_cli("jobs", "cancel", "20991231-000000-0000", "--home", home)
+    assert code == 2 and "no run" in out["error"]
+    code, out, err = run_cli("jobs", "resume", "--home", home)
+    assert code == 2
+    code, out, err = run_cli("jobs", "--home", home)
+    assert code == 0 and out == {"runs": []}
+
+
+# --- real tiny runs on the embedded MiniLM -----------------------------------------------------------
+@pytest.fixture(scope="module")
+def pairs_file(tmp_path_factory) -> Path:
+    from rmstudio.demo import write_labeled_demo
+
+    return write_labeled_demo(tmp_path_factory.mktemp("data") / "pairs.jsonl", n=40)
+
+
+@pytest.fixture
+def home(tmp_path):
+    """A fresh home; any worker still running when the test ends is killed (a failed test leaks nothing)."""
+    path = tmp_path / "home"
+    yield path
+    for run in jobs.list_runs(path):
+        pid = jobs.read_status(run["run_dir"]).get("pid")
+        if run["state"] == "running" and pid:
+            jobs._signal_group(pid, signal.SIGKILL)
+
+
+def tiny(data: Path, **overrides) -> dict:
+    """A spec that trains MiniLM for a handful of short steps."""
+    return {"data": str(data), "model": "default", "batch_size": 2, "max_length": 32, "max_steps": 3,
+            "eval_fraction": 0.1, "logging_steps": 1, "eval_steps": 1000, **overrides}
+
+
+def finished(home: Path, run_id: str) -> dict | None:
+    st = jobs.status(home, run_id)
+    return st if st["state"] not in jobs.ACTIVE else None
+
+
+@pytest.mark.slow
+def test_queue_live_metrics_cancel_and_next_run_starts_by_itself(home, pairs_file):
+    first = jobs.submit(home, tiny(pairs_file, max_steps=2000))
+    second = jobs.submit(home, tiny(pairs_file, max_steps=2))
+    assert jobs.status(home, first)["state"] == "running"
+    assert jobs.status(home, second)["state"] == "queued"  # one job per device; it waits
+
+    seen = wait_until(lambda: jobs.read_metrics(home, first), what="the first metrics line")
+    grown = wait_until(lambda: jobs.read_metrics(home, first, since=len(seen)), what="metrics.jsonl to grow")
+    assert grown[0]["step"] > seen[-1]["step"] and grown[0]["loss"] is not None
+    assert jobs.status(home, second)["state"] == "queued"
+
+    code, out, err = run_cli("jobs", "cancel", first, "--home", str(home))
+    assert code == 0, err
+    assert out["state"] == "cancelled", out
+    assert out["summary"]["steps"] < 2000
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(out["summary"]["checkpoint"])
+    assert model.config.num_labels == 1
+
+    st = wait_until(lambda: finished(home, second), what="the queued run to start and end by itself")
+    assert st["state"] == "succeeded", st
+    assert st["started_at"] >= out["finished_at"]
+    code, listed, err = run_cli("jobs", "list", "--home", str(home))
+    assert code == 0 and [(r["run_id"], r["state"]) for r in listed["runs"]] == [
+        (second, "succeeded"), (first, "cancelled")]
+    assert listed["runs"][0]["data_pairs"] == 40 and listed["runs"][0]["duration_seconds"] > 0
+
+
+@pytest.mark.slow
+def test_killed_worker_is_interrupted_then_resumes_from_its_checkpoint(home, pairs_file):
+    run = jobs.submit(home, tiny(pairs_file, max_steps=5, save_every_seconds=1))
+    run_dir = Path(jobs.status(home, run)["run_dir"])
+    saved = wait_until(lambda: jobs.last_trainer_checkpoint(run_dir), what="an intermediate checkpoint")
+    pid = jobs.read_status(run_dir)["pid"]
+    os.kill(pid, signal.SIGKILL)  # like the OOM killer, or a machine restart
+    os.waitpid(pid, 0)  # this test process started it (submit -> dispatch): wait until it is gone
+
+    assert jobs.recover(home) == [run]  # what the app does when it starts again
+    st = jobs.status(home, run)
+    assert st["state"] == "interrupted" and "restarted" in st["error"] and st["log_tail"]
+
+    assert jobs.resume(home, run) == run
+    st = wait_until(lambda: finished(home, run), what="the resumed run to end")
+    assert st["state"] == "succeeded", st
+    assert Path(st["resumed_from"]).name.startswith("checkpoint-") and st["resumes"] == 1
+    assert int(Path(st["resumed_from"]).name.split("-")[1]) >= int(saved.name.split("-")[1])
+    assert st["summary"]["steps"] == 5
+    steps = [m["step"] for m in jobs.read_metrics(home, run) if m.get("loss") is not None]
+    assert steps == sorted(set(steps)) and steps[-1] == 5  # continued, no step logged twice
+
+
+@pytest.mark.slow
+def test_cli_train_prints_the_contract_json(home, pairs_file, tmp_path):
+    out_dir = tmp_path / "rm"
+    code, out, err = run_cli("train", "--home", str(home), "--data", str(pairs_file), "--max-steps", "3",
+                             "--batch-size", "2", "--max-length", "32", "--output", str(out_dir))
+    assert code == 0, err
+    for key in ("run_id", "checkpoint", "train_pairs", "eval_pairs", "truncated_pairs", "dropped_pairs",
+                "eval_accuracy", "train_seconds", "pairs_per_second"):
+        assert key in out, key
+    assert out["train_pairs"] + out["eval_pairs"] + out["dropped_pairs"] == 40  # each pair accounted for
+    assert Path(out["checkpoint"]) == out_dir.resolve()
+    assert "step" in err  # the progress bar went to stderr
+    from transformers import pipeline
+
+    scores = pipeline("text-classification", model=str(out_dir), function_to_apply="none")(["a", "b"])
+    assert len(scores) == 2
+    code, st, err = run_cli("jobs", "status", out["run_id"], "--home", str(home))
+    assert code == 0 and st["state"] == "succeeded" and st["summary"]["checkpoint"] == out["checkpoint"]
