@@ -35,14 +35,17 @@ EMPTY_MESSAGE = ("### Nothing left to label 🎉\nEvery pair in the store has it
 
 @dataclass(frozen=True)
 class LabelScreen:
-    """What the Label tab shows: the pair (or the empty state), the progress line and a notice."""
+    """What the Label tab shows after an action: the pair (or the empty state) and a notice.
+
+    The progress line is not part of it: counting 100k pairs costs more than serving the next one, so
+    the page fetches it (`progress_line`) in a follow-up request once the next pair is on screen.
+    """
 
     pair_id: int | None
     left: str | None
     prompt_html: str
     left_html: str
     right_html: str
-    progress: str
     notice: str = ""
 
     @property
@@ -62,15 +65,15 @@ def choice_for(side: str, left: str) -> str:
 
 
 def progress_line(ctx: StudioContext, annotator: str) -> str:
+    """"alice labeled 12 today · 88 of 100 pairs left to label" (Markdown, the name escaped)."""
     counts = ctx.store.progress(annotator)
     return (f"**{html.escape(annotator)}** labeled **{counts['labeled_today']:,}** today · "
             f"**{counts['remaining']:,}** of {counts['pairs']:,} pairs left to label")
 
 
-def screen_for(ctx: StudioContext, pair: Pair | None, annotator: str, notice: str = "") -> LabelScreen:
-    progress = progress_line(ctx, annotator)
+def screen_for(pair: Pair | None, notice: str = "") -> LabelScreen:
     if pair is None:
-        return LabelScreen(None, None, "", "", "", progress, notice)
+        return LabelScreen(None, None, "", "", "", notice)
     meta = " · ".join(part for part in (pair.category, f"pair #{pair.id}") if part)
     return LabelScreen(
         pair_id=pair.id,
@@ -78,14 +81,13 @@ def screen_for(ctx: StudioContext, pair: Pair | None, annotator: str, notice: st
         prompt_html=panel(f"Prompt — {meta}", message_html(pair.prompt), css_class="rm-prompt"),
         left_html=panel("A", message_html(pair.left_text), css_class="rm-response rm-left"),
         right_html=panel("B", message_html(pair.right_text), css_class="rm-response rm-right"),
-        progress=progress,
         notice=notice,
     )
 
 
 def show_next(ctx: StudioContext, annotator: str, notice: str = "") -> LabelScreen:
     """The pair this annotator holds (after a reload) or a newly leased one, or the empty state."""
-    return screen_for(ctx, ctx.store.next_pair(annotator), annotator, notice)
+    return screen_for(ctx.store.next_pair(annotator), notice)
 
 
 def judge(ctx: StudioContext, annotator: str, pair_id: int | None, left: str | None, side: str) -> LabelScreen:
@@ -106,7 +108,7 @@ def undo(ctx: StudioContext, annotator: str) -> LabelScreen:
     pair_id = ctx.store.undo_last(annotator)
     if pair_id is None:
         return show_next(ctx, annotator, "Nothing to undo yet.")
-    return screen_for(ctx, ctx.store.get_pair(pair_id), annotator, f"Undid your label on pair #{pair_id}.")
+    return screen_for(ctx.store.get_pair(pair_id), f"Undid your label on pair #{pair_id}.")
 
 
 def guest_name() -> str:
@@ -151,11 +153,11 @@ def build_label_tab(ctx: StudioContext) -> None:
             to_train = gr.Button("Go to Train", size="sm", elem_id="rm-goto-train")
             empty_undo = gr.Button("Undo my last label  [u]", size="sm", elem_id="rm-undo-empty")
 
-    outputs = [current, prompt, left, right, progress, notice, pair_box, empty_box]
+    outputs = [current, prompt, left, right, notice, pair_box, empty_box]
 
     def shown(screen: LabelScreen, annotator: str) -> list:
         return [{"id": screen.pair_id, "left": screen.left, "annotator": annotator}, screen.prompt_html,
-                screen.left_html, screen.right_html, screen.progress, screen.notice,
+                screen.left_html, screen.right_html, screen.notice,
                 gr.Column(visible=not screen.empty), gr.Column(visible=screen.empty)]
 
     @shows_errors
@@ -194,14 +196,24 @@ def build_label_tab(ctx: StudioContext) -> None:
         gr.Info("Guidelines saved")
         return markdown_html(read_guidelines(ctx.home))
 
+    @shows_errors
+    def on_progress(state: dict, request: gr.Request):
+        return progress_line(ctx, ctx.annotator(request, state.get("annotator"))) if state.get("annotator") else ""
+
     fast = {"concurrency_limit": None, "show_progress": "hidden"}
-    ctx.blocks.load(on_load, [remembered_name], [name, remembered_name, who, guideline_editor, *outputs],
-                    api_visibility="private", **fast)
-    name.submit(on_rename, [name, current], [remembered_name, who, *outputs], api_name="label_rename", **fast)
+    then_progress = {"fn": on_progress, "inputs": [current], "outputs": [progress], "api_visibility": "private",
+                     **fast}
+    events = [
+        ctx.blocks.load(on_load, [remembered_name], [name, remembered_name, who, guideline_editor, *outputs],
+                        api_visibility="private", **fast),
+        name.submit(on_rename, [name, current], [remembered_name, who, *outputs], api_name="label_rename", **fast),
+        undo_button.click(on_undo, [name], outputs, api_name="label_undo", **fast),
+        empty_undo.click(on_undo, [name], outputs, api_visibility="private", **fast),
+    ]
     for side, button in buttons.items():
-        button.click(on_judge(side), [current, name], outputs, api_name=f"label_{side}", **fast)
-    undo_button.click(on_undo, [name], outputs, api_name="label_undo", **fast)
-    empty_undo.click(on_undo, [name], outputs, api_visibility="private", **fast)
+        events.append(button.click(on_judge(side), [current, name], outputs, api_name=f"label_{side}", **fast))
+    for event in events:
+        event.then(**then_progress)
     save_button.click(on_save_guidelines, [guideline_text], [guidelines], api_name="save_guidelines")
     to_data.click(lambda: gr.Tabs(selected="data"), None, [ctx.tabs], api_visibility="private")
     to_train.click(lambda: gr.Tabs(selected="train"), None, [ctx.tabs], api_visibility="private")

@@ -58,7 +58,7 @@ def test_label_five_pairs_with_the_keyboard_and_see_them_in_data(server, new_pag
         expected[pair_id] = side
         page.keyboard.press(key)
         wait_for_other_pair(page, pair_id)
-    assert "labeled 5 today" in page.inner_text("#rm-progress")
+    wait_for_text(page, "#rm-progress", "labeled 5 today")
 
     labels = {label["pair_id"]: label for label in current_labels(server.home, annotator)}
     assert set(labels) == set(expected)
