@@ -156,6 +156,8 @@ class PairEncoder:
         """Encode many (prompt, completion) at once with batched tokenization."""
         if len(prompts) != len(completions):
             raise ValueError("prompts and completions must have the same length")
+        if not prompts:
+            return []
         rendered = [self.render(p, c) for p, c in zip(prompts, completions, strict=True)]
         tok = self.tokenizer
         heads = tok([r[0] for r in rendered], add_special_tokens=False, verbose=False)["input_ids"]

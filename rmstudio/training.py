@@ -120,6 +120,9 @@ def reward_config(spec: TrainSpec, run_dir: Path, hp: dict, device: dict, n_trai
     from trl import RewardConfig
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    device = dict(device)
+    if "activation_checkpointing" in RewardConfig.__dataclass_fields__:  # transformers >= 5 renamed it
+        device["activation_checkpointing"] = device.pop("gradient_checkpointing")
     total = _steps(spec, n_train, hp, world)
     eval_steps = spec.eval_steps or max(1, total // 4)
     return RewardConfig(
@@ -203,6 +206,7 @@ def run(spec: TrainSpec, run_dir, on_log=None, update_status=None) -> dict:
     from rmstudio.models import load_backbone
 
     run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
     stop = StopRequest(run_dir).install()
     spec.validate()
     spec.data_hash = freeze_data(spec, run_dir)
