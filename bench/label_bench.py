@@ -7,6 +7,9 @@ safe HTML — i.e. the server handler behind a button or key press, after which 
 (goal: p95 < 50 ms); then `progress_line`, the follow-up request that refreshes the counts, and the sum
 of both. As a baseline measured in the same run, it times the bare store calls the handler builds on
 (`next_pair` + `record_label`), so the ratio shows what the UI layer adds.
+
+It also times the Data tab's pair browser (`data_views.pairs_page`: first page, last page, a text search)
+against reading every pair at once (what an unpaged table would have to do).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rmstudio.access import Access  # noqa: E402
 from rmstudio.formats import ImportBatch  # noqa: E402
 from rmstudio.store import PreferenceStore  # noqa: E402
-from rmstudio.ui import label_tab  # noqa: E402
+from rmstudio.ui import data_views, label_tab  # noqa: E402
 from rmstudio.ui.context import StudioContext  # noqa: E402
 
 RESPONSE = ("Here is how to do it:\n\n1. Open the file.\n2. Sort the list with `sorted(items)`.\n\n"
@@ -65,6 +68,23 @@ def time_store(store: PreferenceStore, rounds: int, annotator: str) -> list[floa
     return samples
 
 
+def time_browser(store: PreferenceStore) -> None:
+    def median_ms(fn, repeat: int = 5) -> float:
+        samples = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - start)
+        return statistics.median(samples) * 1000
+
+    everything = median_ms(lambda: store.list_pairs(offset=0, limit=10**9), repeat=2)
+    last = data_views.page_count(store.count_pairs(), 25)
+    for name, kwargs in [("first page", {"page": 1}), ("last page", {"page": last}),
+                         ("search 'Question 4242:'", {"page": 1, "search": "Question 4242:"})]:
+        ms = median_ms(lambda kwargs=kwargs: data_views.pairs_page(store, size=25, **kwargs))
+        print(f"data browser, {name}: {ms:.1f} ms (reading all pairs: {everything:.0f} ms; {everything / ms:.0f}x faster)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=100_000)
@@ -92,6 +112,7 @@ def main() -> None:
                   f"p95 vs baseline {p95 / b95:.2f}x")
         print(f"baseline store next_pair + record_label: p50 {b50:.2f} ms, p95 {b95:.2f} ms (goal for the label "
               "handler: p95 < 50 ms)")
+        time_browser(store)
 
 
 if __name__ == "__main__":

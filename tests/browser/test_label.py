@@ -161,9 +161,26 @@ def test_html_and_scripts_in_user_text_show_as_literal_text(xss_server, new_page
     for area in ("#rm-prompt", "#rm-left", "#rm-right"):
         assert page.locator(f"{area} img, {area} script, {area} svg, {area} iframe").count() == 0
         assert page.locator(f"{area} a[href^='javascript']").count() == 0
-    page.get_by_role("tab", name="Data").click()
+    page.keyboard.press("t")  # the only pair: then the empty state points to Data and Train
+    page.get_by_text("Nothing left to label", exact=False).wait_for()
+    assert page.locator("#rm-goto-train").is_visible()
+    page.locator("#rm-goto-data").click()
+    wait_for_text(page, "#rm-page-info", "matching pair")
     page.locator("#rm-pairs-table [role=gridcell]").filter(has_text="Render this").first.click()
     page.wait_for_function("() => document.querySelector('#rm-pair-detail').textContent.includes('onerror')")
     assert page.locator("#rm-pair-detail img, #rm-pair-detail script, #rm-pair-detail svg").count() == 0
     page.wait_for_timeout(1000)  # give any injected handler time to fire
+    assert page.dialogs == []
+
+
+def test_an_admin_edits_the_guidelines_and_they_are_kept_in_the_home(server, new_page):
+    page = new_page()
+    open_app(page, server.url)
+    page.get_by_text("Guidelines", exact=True).click()
+    editor = page.locator("#rm-guidelines-edit textarea")
+    editor.fill("Prefer **short** answers. <script>alert(1)</script>")
+    page.locator("#rm-guidelines-save").click()
+    wait_for_text(page, "#rm-guidelines-text", "Prefer short answers.")
+    assert "<script>alert(1)</script>" in page.inner_text("#rm-guidelines-text")
+    assert (server.home / "guidelines.md").read_text().startswith("Prefer **short** answers.")
     assert page.dialogs == []
