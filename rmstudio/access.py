@@ -6,8 +6,9 @@ edit the guidelines. The rules:
 
 - Logins configured: every page and API call needs one. Admins are the users named in RMSTUDIO_ADMINS,
   or every user when RMSTUDIO_ADMINS is unset.
-- No logins, on Hugging Face Spaces: visitors may label under a name they type (or their HF login);
-  admins are the HF users named in RMSTUDIO_ADMINS, else the Space's owner (SPACE_AUTHOR_NAME).
+- No logins, on Hugging Face Spaces: visitors may label under a name they type (or their HF login, offered
+  when the Space has `hf_oauth: true`); admins are the HF users named in RMSTUDIO_ADMINS, else the Space's
+  owner (SPACE_AUTHOR_NAME), and they must sign in with Hugging Face.
 - No logins, elsewhere (a local single-user studio): the visitor is admin, unless RMSTUDIO_ADMINS is set,
   in which case only an authenticated identity named there is (a typed name is never trusted).
 """
@@ -81,8 +82,9 @@ class Access:
         on_spaces = bool(env.get("SPACE_ID"))
         if logins:
             return cls(logins=logins, admins=admins, every_user_admin=not admins)
-        if on_spaces:
-            return cls(admins=admins or parse_names(env.get(ENV_SPACE_AUTHOR)), hf_login=True)
+        if on_spaces:  # OAUTH_CLIENT_ID is set by Spaces when the README front matter has `hf_oauth: true`
+            return cls(admins=admins or parse_names(env.get(ENV_SPACE_AUTHOR)),
+                       hf_login=bool(env.get("OAUTH_CLIENT_ID")))
         return cls(admins=admins, anonymous_admin=not admins)
 
     @property

@@ -46,7 +46,9 @@ def test_roles_follow_rmstudio_admins():
 def test_without_logins_a_local_visitor_is_admin_but_a_public_space_visitor_is_not():
     local = Access.from_settings(None, env={})
     assert not local.login_required and local.is_admin(None) and local.gradio_auth() is None
-    space = Access.from_settings(None, env={"SPACE_ID": "me/studio", "SPACE_AUTHOR_NAME": "me"})
+    assert not Access.from_settings(None, env={"SPACE_ID": "me/studio"}).hf_login  # no hf_oauth: no button
+    space = Access.from_settings(None, env={"SPACE_ID": "me/studio", "SPACE_AUTHOR_NAME": "me",
+                                            "OAUTH_CLIENT_ID": "id"})
     assert space.hf_login and not space.is_admin(None) and not space.is_admin("stranger")
     assert space.is_admin("me")
     assert not space.is_admin("me", authenticated=False), "a typed name never grants admin"
