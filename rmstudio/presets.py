@@ -3,7 +3,8 @@
 Reference table (reward-model recipes): < 1B: lr 2e-5, batch 4-8, 1-2 epochs; 1-7B: lr 1e-5, batch 2-4,
 1 epoch; 7-13B: lr 5e-6, batch 1-2, 1 epoch. The `tiny` preset is for encoders like the embedded MiniLM
 (22M parameters) on a CPU: with the reference lr 1e-5 and batch 2 MiniLM stays at chance, while a higher
-lr, larger batch and a warmup learn the demo pairs in about a minute (measured, see bench/train_bench.py).
+lr (1e-4), batch 16, a 10% warmup and 256-token inputs learn the demo pairs to ~100% held-out accuracy in
+one epoch (measured: 132 s on a busy 2-core CPU; fp32 took 1.25x as long as bf16 autocast).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "tiny": Preset("tiny", learning_rate=1e-4, batch_size=16, epochs=1, max_length=512),
+    # 256 tokens: the end of the prompt + the response (start) — half the CPU time of MiniLM's full 512.
+    "tiny": Preset("tiny", learning_rate=1e-4, batch_size=16, epochs=1, max_length=256),
     "small": Preset("small", learning_rate=2e-5, batch_size=8, epochs=1, max_length=1024),
     "medium": Preset(
         "medium", learning_rate=1e-5, batch_size=2, epochs=1, max_length=2048, gradient_accumulation_steps=4

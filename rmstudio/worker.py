@@ -31,6 +31,13 @@ from rmstudio.errors import BadInput
 RESULT_FILE = "result.json"
 ENV_SUPERVISOR = "RMSTUDIO_SUPERVISOR_PID"
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+DISK_FULL_TEXT = (
+    "No space left on device",
+    "Disk quota exceeded",
+    "File too large",
+    "FileTooLarge",
+    "StorageFull",
+)
 
 
 def _update(run_dir: Path, **fields) -> None:
@@ -49,12 +56,9 @@ def describe_failure(exc: BaseException, run_dir: Path) -> tuple[str, str]:
     """(message, error_type) for the status: what went wrong in words a user can act on."""
     if isinstance(exc, BadInput):
         return str(exc), "BadInput"
-    if isinstance(exc, OSError) and exc.errno in DISK_FULL:
-        return (
-            f"disk full while writing the run ({exc.strerror}: {exc.filename or run_dir}); "
-            "free some space, then resume the run",
-            "DiskFull",
-        )
+    if (isinstance(exc, OSError) and exc.errno in DISK_FULL) or any(t in str(exc) for t in DISK_FULL_TEXT):
+        detail = f"{exc.strerror}: {exc.filename or run_dir}" if isinstance(exc, OSError) else str(exc)[:300]
+        return f"disk full while writing the run ({detail}); free some space, then resume the run", "DiskFull"
     if not run_dir.is_dir():
         return f"the run directory {run_dir} was deleted while the run was going on", "RunDirGone"
     return f"{type(exc).__name__}: {exc}", type(exc).__name__

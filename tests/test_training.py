@@ -339,3 +339,12 @@ def test_lora_run_saves_a_merged_loadable_model(tmp_path):
     assert model.config.num_labels == 1 and not any("lora" in n for n, _ in model.named_parameters())
     meta = json.loads(open(os.path.join(ckpt, "rmstudio.json")).read())
     assert meta["hyperparameters"]["lora"] is True and meta["encoding"]["max_length"] == 96
+
+
+def test_hub_id_goes_through_the_hub_loader_and_offline_failure_is_bad_input(monkeypatch):
+    from rmstudio.models import load_config, resolve_model_path
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert resolve_model_path("Qwen/Qwen2.5-0.5B-Instruct") == "Qwen/Qwen2.5-0.5B-Instruct"
+    with pytest.raises(BadInput, match="Hub id"):
+        load_config("rmstudio-test/no-such-model")

@@ -156,6 +156,24 @@ def test_bad_model_fails_at_once_with_a_clear_message(tmp_path, demo_file):
     assert "no-such-model' does not exist" in st["error"] and st["log_tail"]
 
 
+def _small_file_limit():  # runs in the worker child: writes past 20 MB fail like a full disk
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000_000, 20_000_000))
+
+
+def test_disk_full_while_saving_fails_with_a_clear_message(tmp_path, demo_file):
+    run_dir = make_run(
+        tmp_path, data=demo_file, max_pairs=20, batch_size=2, max_steps=1, max_length=32, eval_fraction=0
+    )
+    proc = start_worker(run_dir, preexec_fn=_small_file_limit)
+    assert proc.wait(timeout=180) == 1
+    st = read_status(run_dir)
+    assert st["state"] == "failed" and st["error_type"] == "DiskFull", st
+    assert st["error"].startswith("disk full while writing the run") and not (run_dir / "checkpoint").exists()
+
+
 def test_run_directory_deleted_while_running_ends_the_worker(tmp_path, demo_file):
     run_dir = make_run(
         tmp_path,
