@@ -103,19 +103,46 @@ def cmd_jobs(args: argparse.Namespace) -> dict:
 
 # --- eval / score: owned by the scoring engineer ----------------------------------------------------
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
-    """Placeholder."""
+    parser.add_argument("checkpoints", nargs="+", metavar="CKPT", help="checkpoint directories (or Hub ids) to compare")
+    parser.add_argument("--data", help="pairs in any import schema (file, dataset dir, Hub id), a run directory "
+                        "(its held-out split) or 'store' (default: the run's held-out split when CKPT is "
+                        "<run>/checkpoint, else the labeled pairs in the store)")
+    parser.add_argument("--split", help="dataset split for Hub ids and dataset dicts (default: train)")
+    parser.add_argument("--format", help="force an import schema instead of auto-detecting it")
+    parser.add_argument("--batch-size", type=int, help="texts per forward pass (default 32)")
+    parser.add_argument("--no-save", action="store_true", help="do not save the result in CKPT/evals/")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def cmd_eval(args: argparse.Namespace) -> dict:
-    raise NotImplementedError("eval is not available yet")
+    from pathlib import Path
+
+    from rmstudio import evaluation
+
+    data = args.data
+    if data is None:
+        run_dir = Path(args.checkpoints[0]).parent
+        data = str(run_dir) if evaluation.is_run_dir(run_dir) else "store"
+    pairs, _ = evaluation.load_pairs(data, home=args.home, split=args.split, fmt=args.format)
+    report = evaluation.evaluate(args.checkpoints, pairs, batch_size=args.batch_size, progress=not args.no_progress,
+                                 save=not args.no_save)
+    return {**report, "data": data}
 
 
 def add_score_arguments(parser: argparse.ArgumentParser) -> None:
-    """Placeholder."""
+    parser.add_argument("checkpoint", metavar="CKPT", help="checkpoint directory (or Hub id)")
+    parser.add_argument("--prompt", required=True, help="the prompt all completions answer")
+    parser.add_argument("--completion", action="append", required=True, metavar="C",
+                        help="a completion to score (repeat for several)")
+    parser.add_argument("--batch-size", type=int, default=32, help="texts per forward pass (default 32)")
 
 
 def cmd_score(args: argparse.Namespace) -> dict:
-    raise NotImplementedError("score is not available yet")
+    from rmstudio.scoring import RewardScorer
+
+    scorer = RewardScorer.from_pretrained(args.checkpoint)
+    scores = scorer.score([args.prompt] * len(args.completion), args.completion, batch_size=args.batch_size)
+    return {"checkpoint": args.checkpoint, "scores": scores}
 
 
 # ----------------------------------------------------------------------------------------------------

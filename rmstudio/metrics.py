@@ -95,8 +95,8 @@ def reliability_table(margins, n_bins: int = RELIABILITY_BINS) -> list[dict]:
         count = int(mask.sum())
         rows.append(
             {
-                "lower": 0.5 + b * width,
-                "upper": 0.5 + (b + 1) * width,
+                "lower": round(0.5 + b * width, 10),
+                "upper": round(0.5 + (b + 1) * width, 10),
                 "count": count,
                 "confidence": float(confidence[mask].mean()) if count else None,
                 "accuracy": float(hits[mask].mean()) if count else None,
@@ -158,15 +158,18 @@ def sort_disagreements(items: list[dict], by: str = "size", descending: bool = T
     """Sort a disagreement list by "size" (default, largest first) or "index"."""
     if by not in {"size", "index"}:
         raise ValueError(f"cannot sort disagreements by {by!r}; use 'size' or 'index'")
-    return sorted(items, key=lambda item: item[by], reverse=descending)  # stable: equal sizes keep index order
+    return sorted(
+        items, key=lambda item: item[by], reverse=descending
+    )  # stable: equal sizes keep index order
 
 
 def _decision_name(sign: float) -> str:
     return "chosen" if sign > 0 else "rejected" if sign < 0 else "tie"
 
 
-def summarize(margins, categories: Sequence[str | None] | None = None, *, n_boot: int = 2000,
-              seed: int = 0) -> dict:
+def summarize(
+    margins, categories: Sequence[str | None] | None = None, *, n_boot: int = 2000, seed: int = 0
+) -> dict:
     """All single-checkpoint figures for one margin vector (the per-checkpoint part of an eval result)."""
     margins = np.asarray(margins, dtype=np.float64)
     table = reliability_table(margins)

@@ -100,7 +100,13 @@ def test_disagreement_list_sorted_by_size():
 def test_summarize_holds_every_contract_field():
     summary = metrics.summarize([1.0, -0.5, 2.0], ["x", "x", "y"])
     assert set(summary) == {
-        "accuracy", "accuracy_ci", "mean_margin", "ece", "per_category", "reliability", "margin_hist"
+        "accuracy",
+        "accuracy_ci",
+        "mean_margin",
+        "ece",
+        "per_category",
+        "reliability",
+        "margin_hist",
     }
     assert summary["accuracy"] == pytest.approx(2 / 3)
     assert summary["mean_margin"] == pytest.approx(2.5 / 3)

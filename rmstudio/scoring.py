@@ -1,0 +1,444 @@
+"""Score (prompt, completion) pairs with a trained reward checkpoint, fast and exactly as in training.
+
+`RewardScorer` reads the checkpoint's `rmstudio.json` through `encoding.PairEncoder.from_checkpoint`, so
+texts are formatted and truncated by the same code the trainer used. Speed comes from tokenizing every
+input up front (batched, in chunks, into compact arrays), running batches of similar length (longest
+first, results put back in input order), `torch.inference_mode` and bf16 autocast where the hardware
+has fast bf16 (CUDA, or CPUs with AVX-512 BF16 / AMX). Loaded scorers are kept in a small LRU cache
+bounded by the bytes of their weights, so a UI or a GRPO loop does not reload a checkpoint per call.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from rmstudio.errors import BadInput
+
+ENV_CACHE_MB = "RMSTUDIO_SCORER_CACHE_MB"  # weight bytes kept loaded (default 2048 MB)
+ENV_PRECISION = "RMSTUDIO_SCORER_PRECISION"  # "auto" (default), "bf16" or "fp32"
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_BATCH_TOKENS = 8192  # padded tokens per forward: bounds activation memory for long inputs
+TOKENIZE_CHUNK = 512  # texts tokenized per call: bounds the memory of untruncated token lists
+
+WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+    "adapter_model.safetensors",
+)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "tokenizer.model")
+
+
+class RewardScorer:
+    """A loaded reward model that turns (prompt, completion) pairs into one float each."""
+
+    def __init__(self, model, encoder, *, name: str, device: str = "cpu", bf16: bool = False):
+        self.model = model
+        self.encoder = encoder
+        self.name = name
+        self.device = device
+        self.bf16 = bf16
+        self.pad_id = _pad_id(encoder.tokenizer)
+        self.nbytes = sum(p.numel() * p.element_size() for p in model.parameters())
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        checkpoint: str | os.PathLike,
+        *,
+        device: str | None = None,
+        precision: str | None = None,
+        cache: bool = True,
+    ) -> RewardScorer:
+        """Load a checkpoint (directory or Hub id) with its tokenizer and rmstudio metadata.
+
+        BadInput when it is not a reward-model checkpoint or its tokenizer does not fit the model.
+        With `cache`, a scorer already loaded for the same files is returned (see `clear_cache`).
+        """
+        device = device or _default_device()
+        precision = (precision or os.environ.get(ENV_PRECISION) or "auto").lower()
+        if precision not in {"auto", "bf16", "fp32"}:
+            raise BadInput(f"precision must be auto, bf16 or fp32, got {precision!r}", field="precision")
+        path = check_checkpoint(checkpoint)
+        key = (path, device, precision, _weights_stamp(path))
+        if cache:
+            hit = _CACHE.get(key)
+            if hit is not None:
+                return hit
+        scorer = cls(
+            *_load(path, device), name=str(checkpoint), device=device, bf16=_use_bf16(device, precision)
+        )
+        if cache:
+            _CACHE.put(key, scorer)
+        return scorer
+
+    # -- scoring --------------------------------------------------------------------------------------
+    def score(
+        self,
+        prompts: list,
+        completions: list,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: bool = False,
+        allow_empty: bool = False,
+    ) -> list[float]:
+        """One reward per (prompt, completion), in input order.
+
+        Prompts and completions are strings or lists of {role, content} messages. Too-long inputs are
+        truncated by the training policy (prompt cut from the left). Empty completions are BadInput
+        unless `allow_empty` (a policy may generate them; `reward_func` scores them as they are).
+        """
+        check_inputs(prompts, completions, allow_empty=allow_empty)
+        if batch_size < 1:
+            raise BadInput(f"batch_size must be at least 1, got {batch_size}", field="batch_size")
+        encoded = self.tokenize(prompts, completions)
+        rewards = [0.0] * len(encoded)
+        for rows, values in self._run(encoded, batch_size, progress):
+            for row, value in zip(rows, values, strict=True):
+                rewards[row] = value
+        return rewards
+
+    def __call__(self, prompts: list, completions: list, **kwargs) -> list[float]:
+        return self.score(prompts, completions, **kwargs)
+
+    def tokenize(self, prompts: list, completions: list) -> list:
+        """Token ids of every pair as compact int arrays, tokenized in batched chunks before any forward."""
+        import numpy as np
+
+        out = []
+        for start in range(0, len(prompts), TOKENIZE_CHUNK):
+            stop = start + TOKENIZE_CHUNK
+            items = self.encoder.encode_batch(list(prompts[start:stop]), list(completions[start:stop]))
+            out.extend(np.asarray(item.ids, dtype=np.int64) for item in items)
+        return out
+
+    def _run(self, encoded: list, batch_size: int, progress: bool):
+        """Yield (row indices, rewards) per batch; batches hold inputs of similar length, longest first."""
+        import torch
+
+        batches = plan_batches([len(ids) for ids in encoded], batch_size, DEFAULT_BATCH_TOKENS)
+        bar = _progress_bar(len(encoded), progress)
+        autocast = torch.autocast(_device_type(self.device), dtype=torch.bfloat16, enabled=self.bf16)
+        with torch.inference_mode(), autocast:
+            for rows in batches:
+                input_ids, attention_mask = self._pad([encoded[r] for r in rows])
+                logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+                yield rows, logits[:, 0].float().cpu().tolist()
+                if bar is not None:
+                    bar.update(len(rows))
+        if bar is not None:
+            bar.close()
+
+    def _pad(self, sequences: list):
+        """Right-pad a batch with the pad token (as TRL's collator does in training). A batch without
+        padding gets no mask, which lets attention use its fused kernels."""
+        import numpy as np
+        import torch
+
+        width = max(len(s) for s in sequences)
+        if all(len(s) == width for s in sequences):
+            return torch.from_numpy(np.stack(sequences)).to(self.device), None
+        ids = np.full((len(sequences), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(sequences), width), dtype=np.int64)
+        for i, seq in enumerate(sequences):
+            ids[i, : len(seq)] = seq
+            mask[i, : len(seq)] = 1
+        return torch.from_numpy(ids).to(self.device), torch.from_numpy(mask).to(self.device)
+
+
+def plan_batches(lengths: list[int], batch_size: int, max_tokens: int) -> list[list[int]]:
+    """Group row indices into batches of similar length, longest first, each with at most `batch_size`
+    rows and (when more than one row) at most `max_tokens` padded tokens."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches, current = [], []
+    for row in order:
+        width = lengths[current[0]] if current else lengths[row]  # the first row is the longest
+        if current and (len(current) >= batch_size or (len(current) + 1) * width > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(row)
+    if current:
+        batches.append(current)
+    return batches
+
+
+# -- input checks -------------------------------------------------------------------------------------
+def check_inputs(prompts: Any, completions: Any, *, allow_empty: bool = False) -> None:
+    """BadInput naming the row (counted from 1) and field of the first value that cannot be scored."""
+    for name, values in (("prompts", prompts), ("completions", completions)):
+        if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__len__"):
+            raise BadInput(
+                f"{name} must be a list (one entry per pair), got {type(values).__name__}", field=name
+            )
+    if len(prompts) != len(completions):
+        raise BadInput(
+            f"got {len(prompts)} prompts but {len(completions)} completions; give one prompt per completion",
+            field="completions",
+        )
+    for row, (prompt, completion) in enumerate(zip(prompts, completions, strict=True), start=1):
+        _check_value(prompt, row, "prompt", allow_empty=True)
+        _check_value(completion, row, "completion", allow_empty=allow_empty)
+
+
+def _check_value(value: Any, row: int, field: str, *, allow_empty: bool) -> None:
+    if isinstance(value, str):
+        if not allow_empty and not value.strip():
+            raise BadInput(f"the {field} is empty", row=row, field=field)
+        return
+    if isinstance(value, list) and all(isinstance(m, dict) for m in value):
+        for message in value:
+            if not isinstance(message.get("role"), str) or not isinstance(message.get("content"), str):
+                raise BadInput(
+                    f"each {field} message needs string 'role' and 'content', got {message!r:.80}",
+                    row=row,
+                    field=field,
+                )
+        if not allow_empty and not any(m["content"].strip() for m in value):
+            raise BadInput(f"the {field} is empty", row=row, field=field)
+        return
+    raise BadInput(
+        f"the {field} must be a string or a list of {{role, content}} messages, got {type(value).__name__}",
+        row=row,
+        field=field,
+    )
+
+
+# -- loading ------------------------------------------------------------------------------------------
+def check_checkpoint(checkpoint: str | os.PathLike) -> str:
+    """Absolute path of a local reward checkpoint (or the Hub id as given), after cheap checks of its
+    files and config; BadInput when it is not a one-output sequence-classification checkpoint."""
+    from transformers import AutoConfig
+
+    from rmstudio.models import resolve_model_path
+
+    text = str(checkpoint)
+    if not text.strip() or text == "default":
+        raise BadInput(f"'{text}' is not a trained reward checkpoint", field="checkpoint")
+    try:
+        path = resolve_model_path(text)
+    except BadInput as exc:
+        raise BadInput(f"checkpoint '{text}' does not exist", field="checkpoint") from exc
+    if os.path.exists(path):
+        _check_checkpoint_dir(Path(path))
+    try:
+        config = AutoConfig.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"cannot load checkpoint '{text}': {exc}", field="checkpoint") from exc
+    architectures = config.architectures or []
+    if not any(a.endswith("ForSequenceClassification") for a in architectures) or config.num_labels != 1:
+        raise BadInput(
+            f"'{text}' is not a reward model (architectures {architectures}, num_labels="
+            f"{config.num_labels}); train one with `rmstudio train`",
+            field="checkpoint",
+        )
+    return path
+
+
+def _check_checkpoint_dir(path: Path) -> None:
+    if not path.is_dir():
+        raise BadInput(f"'{path}' is a file; a checkpoint is a directory", field="checkpoint")
+    missing = [
+        what
+        for what, files in (
+            ("config.json", ("config.json",)),
+            ("model weights", WEIGHT_FILES),
+            ("tokenizer files", TOKENIZER_FILES),
+        )
+        if not any((path / f).is_file() for f in files)
+    ]
+    if missing:
+        raise BadInput(f"'{path}' is not a model checkpoint (no {', no '.join(missing)})", field="checkpoint")
+
+
+def _weights_stamp(path: str) -> float:
+    """Last change of the checkpoint's files (0 for Hub ids), so a retrained checkpoint is reloaded."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return 0.0
+    return max((f.stat().st_mtime for f in folder.iterdir() if f.is_file()), default=0.0)
+
+
+def _load(path: str, device: str):
+    """(model, encoder) of a checkpoint, after checking it is a one-output reward model whose tokenizer fits."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from rmstudio.encoding import PairEncoder
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise BadInput(
+            f"cannot load the tokenizer of checkpoint '{path}': {exc}", field="checkpoint"
+        ) from exc
+    model = AutoModelForSequenceClassification.from_pretrained(path).to(device).eval()
+    check_tokenizer_fits(model, tokenizer, path)
+    _keep_head_in_fp32(model)
+    return model, PairEncoder.from_checkpoint(path, tokenizer=tokenizer)
+
+
+def check_tokenizer_fits(model, tokenizer, path: str) -> None:
+    """BadInput when the tokenizer cannot drive this model as in training (another tokenizer layout)."""
+    from rmstudio.encoding import read_metadata
+
+    rows = model.get_input_embeddings().num_embeddings
+    if len(tokenizer) > rows:
+        raise BadInput(
+            f"the tokenizer of '{path}' has {len(tokenizer)} tokens but the model only {rows} "
+            "embeddings: the checkpoint holds a tokenizer of another layout",
+            field="checkpoint",
+        )
+    if tokenizer.pad_token_id is None:
+        raise BadInput(
+            f"the tokenizer of '{path}' has no pad token (rmstudio checkpoints always do)", field="checkpoint"
+        )
+    config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    if config.pad_token_id is not None and config.pad_token_id != tokenizer.pad_token_id:
+        raise BadInput(
+            f"'{path}': the model reads padding as token {config.pad_token_id} but the tokenizer "
+            f"pads with {tokenizer.pad_token_id}: the checkpoint holds a tokenizer of another "
+            "layout",
+            field="checkpoint",
+        )
+    recorded = read_metadata(path).get("tokenizer") or {}
+    actual = {
+        "vocab_size": len(tokenizer),
+        "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "class": type(tokenizer).__name__,
+    }
+    for key, value in recorded.items():
+        if key in actual and value != actual[key]:
+            raise BadInput(
+                f"'{path}': the tokenizer's {key} is {actual[key]!r} but the model was trained with "
+                f"{value!r}: the checkpoint holds a tokenizer of another layout",
+                field="checkpoint",
+            )
+
+
+def _keep_head_in_fp32(model) -> None:
+    """Run the one-output reward head outside autocast, so the reward itself is not rounded to bf16
+    (bf16 keeps ~3 significant digits; near-zero margins would flip decisions needlessly)."""
+    import torch
+
+    class FP32Head(torch.nn.Module):
+        def __init__(self, linear):
+            super().__init__()
+            self.linear = linear
+
+        def forward(self, hidden):
+            with torch.autocast(hidden.device.type, enabled=False):
+                return self.linear(hidden.float())
+
+    for name in ("classifier", "score"):
+        head = getattr(model, name, None)
+        if isinstance(head, torch.nn.Linear):
+            setattr(model, name, FP32Head(head))
+            return
+
+
+def _pad_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+
+def _default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _device_type(device: str) -> str:
+    return str(device).split(":")[0]
+
+
+def _use_bf16(device: str, precision: str) -> bool:
+    """bf16 autocast when asked, or on "auto" when the hardware runs bf16 fast."""
+    if precision != "auto":
+        return precision == "bf16"
+    return bf16_is_fast(device)
+
+
+def bf16_is_fast(device: str = "cpu") -> bool:
+    """True on CUDA GPUs with bf16 support and on CPUs with AVX-512 BF16 or AMX instructions."""
+    import torch
+
+    if _device_type(device) == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    cpu = getattr(torch, "cpu", None)
+    checks = [getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="scoring", unit="text", file=__import__("sys").stderr)
+
+
+# -- cache --------------------------------------------------------------------------------------------
+class ScorerCache:
+    """Least-recently-used scorers, evicted once their weights exceed `budget_bytes` (the newest stays)."""
+
+    def __init__(self, budget_bytes: int):
+        self.budget_bytes = budget_bytes
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            scorer = self._items.get(key)
+            if scorer is not None:
+                self._items.move_to_end(key)
+            return scorer
+
+    def put(self, key, scorer: RewardScorer) -> None:
+        with self._lock:
+            self._items[key] = scorer
+            self._items.move_to_end(key)
+            while len(self._items) > 1 and self.total_bytes() > self.budget_bytes:
+                self._items.popitem(last=False)
+
+    def total_bytes(self) -> int:
+        return sum(s.nbytes for s in self._items.values())
+
+    def keys(self) -> list:
+        with self._lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_CACHE = ScorerCache(int(float(os.environ.get(ENV_CACHE_MB, "2048")) * 2**20))
+
+
+def clear_cache() -> None:
+    """Forget every loaded scorer (frees their memory once no one else holds them)."""
+    _CACHE.clear()
+
+
+# -- TRL reward function ------------------------------------------------------------------------------
+def reward_func(
+    checkpoint: str | os.PathLike, *, batch_size: int = DEFAULT_BATCH_SIZE, device: str | None = None
+):
+    """A TRL reward function backed by a checkpoint: `f(prompts, completions, **kwargs) -> list[float]`.
+
+    Works in `GRPOTrainer(reward_funcs=[f])` / `RLOOTrainer` with plain-text or conversational data
+    (completions as strings or as lists of assistant messages). The checkpoint loads now, so a bad one
+    fails before training starts; empty generations get a score instead of stopping the training.
+    """
+    scorer = RewardScorer.from_pretrained(checkpoint, device=device)
+
+    def reward(prompts, completions, **kwargs) -> list[float]:
+        return scorer.score(list(prompts), list(completions), batch_size=batch_size, allow_empty=True)
+
+    reward.__name__ = f"rmstudio_{Path(str(checkpoint)).name or 'reward'}"
+    reward.scorer = scorer
+    return reward
