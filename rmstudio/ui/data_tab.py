@@ -32,14 +32,14 @@ def build_data_tab(ctx: StudioContext) -> None:
         stats = _build_stats(ctx)
         _build_export(ctx)
 
-    def on_open(request: gr.Request):
+    def on_page_load(request: gr.Request):
         admin = ctx.is_admin(request)
         return gr.Markdown(visible=not admin), gr.Column(visible=admin)
 
-    ctx.blocks.load(on_open, None, [note, admin_area], api_visibility="private", concurrency_limit=None)
-    for refresh in (browser, stats):
-        ctx.tab_blocks["data"].select(**refresh)
-    importer["done"].then(**browser).then(**stats)
+    ctx.blocks.load(on_page_load, None, [note, admin_area], api_visibility="private", concurrency_limit=None)
+    for part in (browser, stats):  # opening the tab refreshes it (skipped, without an error, for annotators)
+        ctx.tab_blocks["data"].select(**part["on_open"])
+    importer["done"].then(**browser["refresh"]).then(**stats["refresh"])
 
 
 def _build_import(ctx: StudioContext) -> dict:
@@ -159,13 +159,19 @@ def _build_browser(ctx: StudioContext) -> dict:
         trigger(api_visibility="private", **first_page)
     page.submit(api_name="browse_pairs", **browse)
     quiet = {**browse, "api_visibility": "private"}
+
+    def on_open_tab(page_no, page_size, text, cat, state, request: gr.Request):
+        if not ctx.is_admin(request):
+            return [gr.skip()] * 4
+        return on_page(page_no, page_size, text, cat, state, request)
+
     prev_button.click(lambda p: max(1, int(p or 1) - 1), [page], [page], api_visibility="private").then(**quiet)
     next_button.click(lambda p: int(p or 1) + 1, [page], [page], api_visibility="private").then(**quiet)
     table.select(on_select, [table], [pair_id, detail], api_visibility="private")
     pair_id.submit(on_detail, [pair_id], [detail], api_name="pair_detail")
     delete_button.click(on_delete, [pair_id], [pair_id, detail], api_name="delete_pair").then(**quiet)
     relabel_button.click(on_relabel, [pair_id, relabel_choice], [detail], api_name="relabel_pair").then(**quiet)
-    return quiet
+    return {"refresh": quiet, "on_open": {**quiet, "fn": on_open_tab}}
 
 
 def _detail_html(ctx: StudioContext, chosen) -> str:
@@ -204,7 +210,12 @@ def _build_stats(ctx: StudioContext) -> dict:
     spec = {"fn": on_stats, "inputs": None, "outputs": [summary, by_choice, by_annotator, by_category, lengths],
             "show_progress": "hidden", "concurrency_limit": 2, "concurrency_id": "stats"}
     refresh.click(api_name="stats", **spec)
-    return {**spec, "api_visibility": "private"}
+
+    def on_open_tab(request: gr.Request):
+        return on_stats(request) if ctx.is_admin(request) else [gr.skip()] * 5
+
+    quiet = {**spec, "api_visibility": "private"}
+    return {"refresh": quiet, "on_open": {**quiet, "fn": on_open_tab}}
 
 
 def _build_export(ctx: StudioContext) -> None:

@@ -82,6 +82,8 @@ def test_an_annotator_labels_under_their_login_but_admin_actions_are_refused(aut
     page.get_by_role("tab", name="Data").click()
     page.get_by_text("Only admins can import", exact=False).wait_for()
     assert not page.locator("#rm-import").is_visible()
+    page.wait_for_timeout(1500)  # the tab's refresh events have run by now
+    assert page.locator(".toast-body").count() == 0, "opening the tab must not greet an annotator with errors"
 
     client = Client(auth_server.url, auth=("bob", LOGINS["bob"]), verbose=False)
     for api_name, args in [("/delete_pair", (first,)), ("/stats", ()), ("/export_file", ("JSONL",)),
