@@ -179,7 +179,7 @@ def progress_numbers(status: dict) -> tuple[int, int | None, float | None]:
     return int(step), (int(total) if total else None), eta
 
 
-_BAR = 'aria-label="training progress" style="width:100%;height:14px;margin-top:6px;accent-color:var(--color-accent)"'
+_BAR = 'aria-label="training progress" style="width:100%;height:14px;margin-top:6px;accent-color:#6366f1"'
 
 
 def progress_html(status: dict | None) -> str:

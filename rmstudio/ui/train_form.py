@@ -148,7 +148,7 @@ def build_form(ctx) -> Form:
           show_preset, inputs=preset_inputs, outputs=[*hyper, form.preset_values, preset_note], **quiet)
     f["model_source"].change(lambda s: gr.update(visible=s != MODEL_DEFAULT), f["model_source"], f["model_text"],
                              **quiet)
-    f["data_source"].change(describe_data, f["data_source"], [f["data_file"], data_note], **quiet)
+    f["data_source"].input(describe_data, f["data_source"], [f["data_file"], data_note], **quiet)
     form.fill = (show_preset, preset_inputs, [*hyper, form.preset_values, preset_note])
     on_load(ctx, lambda: initial_data(ctx), inputs=[], outputs=[f["data_source"], f["data_file"], data_note])
     _warm_presets()
@@ -171,8 +171,11 @@ def _warm_presets() -> None:
 
 def initial_data(ctx) -> tuple:
     """The store's labels when there are any, else the demo pairs: a new user's first click trains something."""
-    source = DATA_STORE if _store_pairs(ctx) else DATA_DEMO
-    return source, gr.update(visible=False), data_summary(ctx, source)
+    if _store_pairs(ctx):
+        return DATA_STORE, gr.update(visible=False), data_summary(ctx, DATA_STORE)
+    note = ("The store has no labeled pairs yet (label some in **Label**, or import a file in **Data**), so the "
+            "built-in demo pairs are selected. " + data_summary(ctx, DATA_DEMO))
+    return DATA_DEMO, gr.update(visible=False), note
 
 
 def _store_pairs(ctx) -> int:

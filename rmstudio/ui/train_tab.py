@@ -143,8 +143,9 @@ def build_train_tab(ctx) -> None:
 
     quiet = {"show_progress": "hidden", "concurrency_limit": None}
     fill, fill_inputs, fill_outputs = form.fill
-    train_form.on_load(ctx, on_load, inputs=[], outputs=[*view_outputs, admin_note])
-    train_form.on_load(ctx, fill, inputs=fill_inputs, outputs=fill_outputs).then(
+    # In sequence, so a click on Train can never be overtaken by the page-load drawing of the runs.
+    train_form.on_load(ctx, on_load, inputs=[], outputs=[*view_outputs, admin_note]).then(
+        fill, inputs=fill_inputs, outputs=fill_outputs, **quiet, api_visibility="private").then(
         enable_train, inputs=None, outputs=train_btn, **quiet, api_visibility="private")
     timer.tick(on_tick, inputs=[run_pick, poll], outputs=view_outputs, api_visibility="private", **quiet)
     run_pick.input(on_pick, inputs=[run_pick], outputs=view_outputs, api_visibility="private", **quiet)

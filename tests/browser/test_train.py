@@ -4,6 +4,7 @@ browser re-attach, cancel one run, let another finish."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -16,9 +17,10 @@ RUN_TIMEOUT = 240_000  # ms: a tiny run on the embedded MiniLM takes well under 
 
 
 def open_train(page, url: str) -> None:
+    """Open the Train tab and wait until the page has drawn the runs and filled the form (Train enabled)."""
     page.goto(url)
     page.get_by_role("tab", name="Train").click()
-    page.locator("#train-start").wait_for()
+    page.locator("#train-start:not([disabled])").wait_for()
 
 
 def progress_text(page) -> str:
@@ -43,37 +45,74 @@ def plot_points(page, elem_id: str) -> int:
                    return marks.length; }""", elem_id)
 
 
-def start_run(page, *, max_steps: int, batch_size: int | None = None) -> str:
-    """Choose the built-in demo pairs, cap the run, press Train; returns the new run id."""
-    before = shown_run(page)
+def table_row(page, elem_id: str, text: str) -> str:
+    """The text of the first row of a Dataframe that contains `text` ('' when none)."""
+    return page.evaluate("([id, text]) => (Array.from(document.querySelectorAll('#' + id + ' tr'))"
+                         ".map(r => Array.from(r.querySelectorAll('td')).map(c => c.textContent.trim()).join(' | '))"
+                         ".find(r => r.includes(text))) || ''", [elem_id, text])
+
+
+def set_number(page, name: str, value) -> None:
+    box = page.locator(f"#train-{name} input")
+    box.fill(str(value))
+    box.press("Tab")
+
+
+def run_ids(home) -> set[str]:
+    runs = home / "runs"
+    return {p.name for p in runs.iterdir() if p.is_dir()} if runs.is_dir() else set()
+
+
+def start_run(page, home, *, max_steps: int) -> str:
+    """Choose the built-in demo pairs, make the run tiny, press Train; returns the new run id once the page
+    shows it."""
+    before = run_ids(home)
     page.get_by_label("Built-in demo pairs").check()
     page.get_by_text("Advanced: every hyperparameter").click()
-    steps = page.locator("#train-max_steps input")
-    steps.fill(str(max_steps))
-    steps.press("Tab")
-    if batch_size:
-        batch = page.locator("#train-batch_size input")
-        batch.fill(str(batch_size))
-        batch.press("Tab")
-    page.locator("#train-start").click()
-    page.wait_for_function(
-        "before => { const el = document.querySelector('#train-run input'); return el && el.value && el.value !== before; }",
-        arg=before, timeout=60_000)
-    return shown_run(page)
+    page.wait_for_function("() => document.querySelector('#train-learning_rate input').value > 0")  # preset shown
+    tiny = {"max_steps": max_steps, "batch_size": 2, "max_length": 96, "logging_steps": 1, "max_pairs": 120,
+            "eval_steps": 3}
+    for name, value in tiny.items():
+        set_number(page, name, value)
+    page.locator("#train-start:not([disabled])").click()
+    deadline = time.monotonic() + 60
+    while not run_ids(home) - before:
+        assert time.monotonic() < deadline, "pressing Train created no run directory"
+        time.sleep(0.2)
+    (run_id,) = run_ids(home) - before
+    page.wait_for_function("id => document.querySelector('#train-run input').value === id", arg=run_id,
+                           timeout=90_000)  # after the data snapshot is written
+    return run_id
+
+
+def test_empty_states_point_to_what_to_do(server, new_page):
+    page = new_page()
+    open_train(page, server.url)
+    assert "press Train" in progress_text(page)
+    page.wait_for_function("() => document.querySelector('#train-data-note').innerText.length > 0")
+    assert page.get_by_label("Built-in demo pairs").is_checked()  # a fresh store has no labels yet
+    assert "demo" in page.inner_text("#train-data-note")
+    page.get_by_role("tab", name="Compare").click()
+    page.locator("#compare-empty").wait_for()
+    assert "No trained checkpoints yet" in page.inner_text("#compare-empty")
+    page.get_by_role("button", name="Go to Train").click()
+    page.locator("#train-start").wait_for(state="visible")
 
 
 def test_a_run_streams_points_survives_reload_and_can_be_cancelled(server, new_page):
     page = new_page()
     open_train(page, server.url)
-    assert "press Train" in progress_text(page)
-    run_id = start_run(page, max_steps=400)
+    run_id = start_run(page, server.home, max_steps=2000)
     wait_for_state(page, "running")
     page.wait_for_function("() => document.querySelector('#train-progress').textContent.includes('step ')"
                            " && !document.querySelector('#train-progress').textContent.includes('step 0 /')",
                            timeout=RUN_TIMEOUT)
-    page.wait_for_function("id => document.getElementById(id).querySelectorAll('.mark-line path, .mark-symbol path')"
-                           ".length > 0", arg="train-loss-plot", timeout=RUN_TIMEOUT)
-    assert plot_points(page, "train-loss-plot") > 0
+    page.wait_for_function("id => { const root = document.getElementById(id);"
+                           " return root && root.querySelectorAll('.mark-line path, .mark-symbol path').length > 0; }",
+                           arg="train-loss-plot", timeout=RUN_TIMEOUT)
+    first = plot_points(page, "train-loss-plot")
+    page.wait_for_function("([id, n]) => document.getElementById(id).querySelectorAll('.mark-line path, "
+                           ".mark-symbol path').length > n", arg=["train-loss-plot", first], timeout=RUN_TIMEOUT)
 
     page.reload()  # the page holds nothing: it finds the running job on disk again
     page.get_by_role("tab", name="Train").click()
@@ -87,18 +126,23 @@ def test_a_run_streams_points_survives_reload_and_can_be_cancelled(server, new_p
     wait_for_state(page, "cancelled")
     other.wait_for_function("() => document.querySelector('#train-progress [data-state]').dataset.state"
                             " === 'cancelled'", timeout=RUN_TIMEOUT)
-    assert "cancelled" in page.inner_text("#train-runs")
+    page.wait_for_function("id => document.querySelector('#train-runs').textContent.includes('cancelled')")
+    assert "cancelled" in table_row(page, "train-runs", run_id)
 
 
 def test_a_second_run_finishes_with_eval_accuracy_in_the_table(server, new_page):
     page = new_page()
     open_train(page, server.url)
-    run_id = start_run(page, max_steps=12)
+    run_id = start_run(page, server.home, max_steps=6)
     wait_for_state(page, "succeeded")
-    page.wait_for_function("id => document.querySelector('#train-runs').innerText.includes(id)", arg=run_id)
-    table = page.inner_text("#train-runs")
-    row = next(line for line in table.splitlines() if run_id in line)
+    page.wait_for_function("id => document.querySelector('#train-runs').textContent.includes(id)", arg=run_id,
+                           timeout=60_000)
+    row = table_row(page, "train-runs", run_id)
     assert "succeeded" in row and "%" in row
     assert plot_points(page, "train-acc-plot") > 0
-    page.locator("#train-progress").scroll_into_view_if_needed()
-    screenshot(page, "train.png")
+    fresh = new_page(viewport=(1400, 1400))  # what a visitor sees: the finished run, its curves and the runs
+    open_train(fresh, server.url)
+    fresh.wait_for_function("id => document.querySelector('#train-run input').value === id", arg=run_id)
+    fresh.locator("#train-acc-plot .mark-line path").first.wait_for()
+    fresh.wait_for_timeout(500)  # let the plots finish their layout
+    screenshot(fresh, "train.png")
