@@ -38,9 +38,19 @@ _METRICS_OFFSETS: dict[str, tuple[int, int, int]] = {}  # path -> (inode, record
 
 
 # --- run directory files ------------------------------------------------------------------------
-def new_run_id() -> str:
-    """A run id that sorts by creation time (UTC) and is unique: 20261125-081530-ab12."""
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+def new_run_id(now: float | None = None) -> str:
+    """A run id that sorts by creation time (UTC) to ~4 ms and is unique: 20261125-081530-ab12.
+
+    The first two hex digits are the fraction of the second, the last two are random.
+    """
+    now = time.time() if now is None else now
+    fraction = min(255, int((now % 1) * 256))
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + f"-{fraction:02x}{secrets.token_hex(1)}"
+
+
+def _run_dirs(root: Path, newest_first: bool = False) -> list[Path]:
+    """The run directories under `root`, oldest first (by id, i.e. by creation time)."""
+    return sorted((p for p in root.iterdir() if _RUN_ID.match(p.name)), reverse=newest_first)
 
 
 def run_path(home, run_id: str) -> Path:
@@ -115,8 +125,8 @@ def log_tail(run_dir, lines: int = LOG_TAIL_LINES) -> str:
 
 
 # --- worker processes ---------------------------------------------------------------------------
-def _pid_alive(pid) -> bool:
-    """True while `pid` is a live (not zombie) rmstudio worker process."""
+def _pid_alive(pid, run_id: str = "rmstudio") -> bool:
+    """True while `pid` is a live (not zombie) process whose command line names `run_id` (its worker)."""
     if not pid:
         return False
     try:
@@ -135,7 +145,7 @@ def _pid_alive(pid) -> bool:
     try:
         if proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
             return False
-        return b"rmstudio" in proc.joinpath("cmdline").read_bytes()  # pid reused by another program
+        return run_id.encode() in proc.joinpath("cmdline").read_bytes()  # else: the pid was reused
     except (OSError, IndexError):
         return True  # no /proc (macOS): trust kill(0)
 
@@ -205,11 +215,14 @@ def prepare(home, spec) -> Path:
     spec = _to_spec(spec)
     if hasattr(spec, "home"):
         spec.home = str(home)
-    if hasattr(spec, "validate"):
-        spec.validate()
-    run_id = new_run_id()
-    run_dir = runs_dir(home) / run_id
-    run_dir.mkdir()
+    spec.validate()
+    _check_model(spec.model)
+    while True:
+        run_id = new_run_id()
+        run_dir = runs_dir(home) / run_id
+        with contextlib.suppress(FileExistsError):
+            run_dir.mkdir()
+            break
     try:
         data_hash = training.freeze_data(spec, run_dir)
         if getattr(spec, "data_hash", None) is None and hasattr(spec, "data_hash"):
@@ -223,6 +236,16 @@ def prepare(home, spec) -> Path:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return run_dir
+
+
+def _check_model(model: str) -> None:
+    """BadInput now, before a run exists, for a local model that cannot become a reward model.
+    (Hub ids are checked by the worker: reaching the Hub is not the web process's job.)"""
+    from rmstudio import models
+
+    models.resolve_model_path(model)
+    if model != "default" and models.is_local_model(model):
+        models.load_config(model)
 
 
 def _count_rows(run_dir: Path) -> int | None:
@@ -251,7 +274,7 @@ def dispatch(home) -> list[str]:
     started = []
     with _locked(root / ".dispatch.lock"):
         busy, waiting = set(), {}
-        for run_dir in sorted(p for p in root.iterdir() if _RUN_ID.match(p.name)):
+        for run_dir in _run_dirs(root):
             state = _refresh(run_dir).get("state")
             device = _device_of(read_spec(run_dir))
             if state == "running":
@@ -270,7 +293,7 @@ def _refresh(run_dir: Path, *, dead_state: str = "failed") -> dict:
     if st.get("state") != "running":
         return st
     now = time.time()
-    alive = _pid_alive(st.get("pid"))
+    alive = _pid_alive(st.get("pid"), run_dir.name)
     if alive and st.get("cancel_deadline") and now > st["cancel_deadline"]:
         _signal_group(st["pid"], signal.SIGKILL)
         return _mark_if_running(run_dir, state="failed", finished_at=now, log_tail=log_tail(run_dir),
@@ -326,7 +349,7 @@ def list_runs(home) -> list[dict]:
     """Every run, newest first: run_id, state, model, data_pairs, eval_accuracy, duration_seconds, ..."""
     root = runs_dir(resolve_home(home))
     rows = []
-    for run_dir in sorted((p for p in root.iterdir() if _RUN_ID.match(p.name)), reverse=True):
+    for run_dir in _run_dirs(root, newest_first=True):
         with contextlib.suppress(FileNotFoundError):
             st, spec = _refresh(run_dir), read_spec(run_dir)
             summary = st.get("summary") or {}
@@ -373,7 +396,7 @@ def recover(home) -> list[str]:
     """
     root = runs_dir(resolve_home(home))
     interrupted = []
-    for run_dir in sorted(p for p in root.iterdir() if _RUN_ID.match(p.name)):
+    for run_dir in _run_dirs(root):
         with contextlib.suppress(FileNotFoundError):
             if read_status(run_dir).get("state") == "running" and \
                     _refresh(run_dir, dead_state="interrupted").get("state") == "interrupted":

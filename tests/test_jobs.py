@@ -47,21 +47,26 @@ def fake_run(home: Path, state: str = "queued", **status) -> Path:
     return run_dir
 
 
-def sleeper(ignore_term: bool = False) -> subprocess.Popen:
-    """A live process that looks like a worker (its command line names rmstudio), in its own session."""
+def sleeper(run_dir: Path, ignore_term: bool = False) -> subprocess.Popen:
+    """A live process standing in for run_dir's worker (its command line names the run), in its own
+    session, recorded as the run's pid."""
     code = "import signal, time\n"
     if ignore_term:
         code += "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
     code += "time.sleep(120)\n"
-    return subprocess.Popen([sys.executable, "-c", code, "rmstudio.worker"], start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-c", code, "-m", "rmstudio.worker", str(run_dir)],
+                            start_new_session=True)
+    jobs.update_status(run_dir, pid=proc.pid)
+    return proc
 
 
 # --- protocol, no model ----------------------------------------------------------------------------
 def test_run_ids_sort_by_time_and_reject_paths(tmp_path):
-    first = jobs.new_run_id()
-    time.sleep(1.01)
-    second = jobs.new_run_id()
-    assert first < second and len(first) == len("20261125-081530-ab12")
+    start = 1795594530.0  # 2026-11-25 08:15:30 UTC
+    ids = [jobs.new_run_id(start + k * 0.01) for k in range(150)]  # 10 ms apart, across a second boundary
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert ids[0].startswith("20261125-081530-00") and ids[-1].startswith("20261125-081531-")
+    assert len(jobs.new_run_id()) == len("20261125-081530-ab12")
     with pytest.raises(BadInput):
         jobs.run_path(tmp_path, "../../etc")
 
@@ -116,18 +121,19 @@ def test_cancel_queued_run_never_starts(tmp_path):
 
 
 def test_dead_worker_is_failed_with_log_tail_and_restart_marks_interrupted(tmp_path):
-    proc = sleeper()
-    crashed = fake_run(tmp_path, state="running", pid=proc.pid)
+    crashed = fake_run(tmp_path, state="running")
+    proc = sleeper(crashed)
     (crashed / "log.txt").write_text("step 3\nKilled\n")
     assert jobs.status(tmp_path, crashed.name)["state"] == "running"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     st = jobs.status(tmp_path, crashed.name)
     assert st["state"] == "failed" and "Killed" in st["log_tail"]
+    reused = fake_run(tmp_path, state="running", pid=os.getpid())  # a live pid, but not its worker's
+    assert jobs.status(tmp_path, reused.name)["state"] == "failed"
 
-    alive, dead = sleeper(), sleeper()
-    survivor = fake_run(tmp_path, state="running", pid=alive.pid)
-    orphan = fake_run(tmp_path, state="running", pid=dead.pid)
+    survivor, orphan = fake_run(tmp_path, state="running"), fake_run(tmp_path, state="running")
+    alive, dead = sleeper(survivor), sleeper(orphan)
     os.killpg(dead.pid, signal.SIGKILL)
     dead.wait()
     try:
@@ -141,8 +147,8 @@ def test_dead_worker_is_failed_with_log_tail_and_restart_marks_interrupted(tmp_p
 
 
 def test_worker_ignoring_cancel_is_killed_after_grace(tmp_path):
-    proc = sleeper(ignore_term=True)
-    run_dir = fake_run(tmp_path, state="running", pid=proc.pid)
+    run_dir = fake_run(tmp_path, state="running")
+    proc = sleeper(run_dir, ignore_term=True)
     time.sleep(0.5)  # let it install the handler
     st = jobs.cancel(tmp_path, run_dir.name, wait=True, grace=1.0)
     assert st["state"] == "failed" and "did not stop" in st["error"]
@@ -151,9 +157,9 @@ def test_worker_ignoring_cancel_is_killed_after_grace(tmp_path):
 
 def test_dispatch_starts_a_run_once_and_waits_for_a_busy_device(tmp_path):
     """Two processes dispatching at once start a queued run once, and nothing on a busy device."""
-    busy = sleeper()
+    running = fake_run(tmp_path, state="running")
+    busy = sleeper(running)
     try:
-        running = fake_run(tmp_path, state="running", pid=busy.pid)
         waiting = fake_run(tmp_path)
         free = fake_run(tmp_path)
         spec = json.loads((running / "spec.json").read_text())
@@ -186,6 +192,10 @@ def test_cli_bad_input_exits_2_and_stores_nothing(tmp_path):
                              for i in range(30)))
     code, out, err = run_cli("train", "--home", home, "--data", str(pairs), "--learning-rate", "-1")
     assert code == 2 and "learning_rate" in out["error"]
+    code, out, err = run_cli("train", "--home", home, "--data", str(pairs), "--model", str(tmp_path / "nope"))
+    assert code == 2 and "model" in out["error"] and "does not exist" in out["error"]
+    code, out, err = run_cli("train", "--home", home, "--data", str(pairs), "--model", str(tmp_path))
+    assert code == 2 and "not a model directory" in out["error"]
     assert jobs.list_runs(home) == []
     code, out, err = run_cli("jobs", "cancel", "20991231-000000-0000", "--home", home)
     assert code == 2 and "no run" in out["error"]
