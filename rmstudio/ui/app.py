@@ -56,8 +56,11 @@ CSS = """
 .rm-panel-title { font-weight: 600; font-size: 0.9em; padding: 6px 12px; border-bottom: 1px solid var(--border-color-primary);
                   background: var(--background-fill-secondary); }
 .rm-panel-body { padding: 4px 14px; overflow: auto; overflow-wrap: anywhere; line-height: 1.5; }
-.rm-prompt .rm-panel-body { max-height: 30vh; }
-.rm-response .rm-panel-body { max-height: 55vh; min-height: 6em; }
+.rm-prompt .rm-panel-body { max-height: 20vh; }
+.rm-response .rm-panel-body { max-height: 42vh; min-height: 6em; }
+/* Gradio's container hides overflow, which would make it (not the window) the sticky buttons' scroller */
+.gradio-container { overflow-x: clip !important; overflow-y: visible !important; }
+#rm-buttons { position: sticky; bottom: 0; z-index: 5; padding: 8px 0; background: var(--body-background-fill); }
 .rm-panel-body pre { overflow-x: auto; white-space: pre; padding: 8px 10px; border-radius: 6px;
                      background: var(--background-fill-secondary); font-size: 0.88em; }
 .rm-panel-body code { font-family: var(--font-mono); }

@@ -29,7 +29,7 @@ BUTTONS = (  # (side, label, elem_id, keys shown on the button)
 )
 SHORTCUTS_HELP = ("Keys: **1** or **a** — A (left) is better · **2** or **b** — B (right) is better · **t** tie · "
                   "**x** both bad · **s** skip · **u** undo")
-EMPTY_MESSAGE = ("### Nothing left to label 🎉\nEvery pair in the store has its labels. Import more pairs in the "
+EMPTY_MESSAGE = ("### Nothing left to label\nEvery pair in the store has its labels. Import more pairs in the "
                  "**Data** tab, or train a reward model on your labels in the **Train** tab.")
 
 
@@ -119,12 +119,11 @@ def guest_name() -> str:
 # -- Gradio wiring ---------------------------------------------------------------------------------------
 def build_label_tab(ctx: StudioContext) -> None:
     """Create the Label tab's components and events (called inside the open gr.Tab)."""
-    with gr.Row(equal_height=True):
-        with gr.Column(scale=3):
-            who = gr.Markdown(elem_id="rm-who")
-            progress = gr.Markdown(elem_id="rm-progress")
-        name = gr.Textbox(label="Your name", info="recorded with your labels; Enter to switch", max_lines=1,
-                          scale=1, min_width=220, visible=not ctx.access.login_required,
+    with gr.Row(equal_height=True, elem_id="rm-label-header"):
+        who = gr.Markdown(elem_id="rm-who")
+        progress = gr.Markdown(elem_id="rm-progress")
+        name = gr.Textbox(show_label=False, placeholder="your name (Enter to switch)", max_lines=1, scale=0,
+                          min_width=240, container=False, visible=not ctx.access.login_required,
                           elem_id="rm-annotator-name")
     with gr.Accordion("Guidelines", open=False, elem_id="rm-guidelines"):
         guidelines = gr.HTML(markdown_html(read_guidelines(ctx.home)), js_on_load=None, elem_id="rm-guidelines-text")
@@ -140,7 +139,7 @@ def build_label_tab(ctx: StudioContext) -> None:
         with gr.Row(equal_height=True):
             left = gr.HTML(js_on_load=None, elem_id="rm-left")
             right = gr.HTML(js_on_load=None, elem_id="rm-right")
-        with gr.Row():
+        with gr.Row(elem_id="rm-buttons"):
             buttons = {side: gr.Button(f"{label}  [{keys}]", elem_id=elem_id,
                                        variant="primary" if side in ("left", "right") else "secondary")
                        for side, label, elem_id, keys in BUTTONS}
@@ -166,6 +165,8 @@ def build_label_tab(ctx: StudioContext) -> None:
         annotator = ctx.annotator(request, typed)
         admin = ctx.is_admin(request)
         whoami = f"Labeling as **{html.escape(annotator)}** ({'admin' if admin else 'annotator'})"
+        if typed:
+            whoami += " · your name goes in the box on the right"
         return [typed, typed, whoami, gr.Group(visible=admin), *shown(show_next(ctx, annotator), annotator)]
 
     @shows_errors

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.browser
 XSS_PROMPT = "Render this: <img src=x onerror=alert(1)> and <script>alert(2)</script> ${alert(3)} {{alert(4)}}"
 XSS_A = "Sure: <svg onload=alert(5)></svg> <a href=\"javascript:alert(6)\">click</a> [md](javascript:alert(7))"
 XSS_B = "```html\n<script>alert(8)</script>\n```\n<iframe src=\"javascript:alert(9)\"></iframe>"
+LONG_TAIL = "".join(f"\n\nParagraph {i} of a very long answer that must scroll inside its box." for i in range(150))
 
 
 def shown_pair_id(page) -> int:
@@ -142,7 +143,7 @@ def test_two_browsers_labeling_at_once_never_get_the_same_pair(server, new_page)
 @pytest.fixture(scope="module")
 def xss_server(tmp_path_factory):
     home = tmp_path_factory.mktemp("xss-home")
-    PreferenceStore(home).add_candidates([{"prompt": XSS_PROMPT, "response_a": XSS_A, "response_b": XSS_B,
+    PreferenceStore(home).add_candidates([{"prompt": XSS_PROMPT, "response_a": XSS_A, "response_b": XSS_B + LONG_TAIL,
                                            "category": "<b>cat</b>"}])
     running = start_server(home)
     yield running
@@ -158,6 +159,11 @@ def test_html_and_scripts_in_user_text_show_as_literal_text(xss_server, new_page
     assert "${alert(3)}" in prompt.inner_text()
     both = page.locator("#rm-left").inner_text() + page.locator("#rm-right").inner_text()
     assert "<svg onload=alert(5)></svg>" in both and "<script>alert(8)</script>" in both
+    long_box = page.locator("#rm-left .rm-panel-body, #rm-right .rm-panel-body").filter(has_text="Paragraph 149")
+    assert long_box.evaluate("el => el.scrollHeight > el.clientHeight + 100"), "a long response scrolls in its box"
+    page.set_viewport_size({"width": 1200, "height": 600})  # a small screen: the buttons stick to its bottom
+    box = page.locator("#rm-left-better").bounding_box()
+    assert box["y"] + box["height"] <= 600, "the judgement buttons stay on screen above a long response"
     for area in ("#rm-prompt", "#rm-left", "#rm-right"):
         assert page.locator(f"{area} img, {area} script, {area} svg, {area} iframe").count() == 0
         assert page.locator(f"{area} a[href^='javascript']").count() == 0
