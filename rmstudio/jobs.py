@@ -5,20 +5,15 @@ starts `python -m rmstudio.worker RUN_DIR` as a detached subprocess (its own ses
 so killing the worker cannot hurt the app, and a restarted app finds every run again from disk.
 
 status.json has two kinds of writers: the worker while it runs, and this module around the worker's life
-(queued, launched, cancelled while queued, found dead). Both go through `update_status`, which merges the
-given fields under an fcntl lock and replaces the file atomically: readers never see half a file and two
-writers never lose each other's fields. The dispatch decision takes a lock on the runs directory, so two
-app processes cannot start two jobs on one device.
+(queued, launched, cancelled while queued, found dead); both use `rundir.update_status` (locked merge).
+The dispatch decision takes a lock on the runs directory, so two app processes cannot start two jobs on
+one device. Nobody needs to poll for the queue to advance: the worker dispatches the next run as it exits.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
-import re
-import secrets
 import signal
 import subprocess
 import sys
@@ -26,130 +21,37 @@ import time
 from pathlib import Path
 
 from rmstudio.errors import BadInput
+from rmstudio.rundir import (  # noqa: F401 - status/log helpers are part of the jobs API too
+    RUN_ID,
+    drop_metrics_after,
+    last_trainer_checkpoint,
+    locked,
+    log_tail,
+    new_run_id,
+    pid_alive,
+    read_spec,
+    read_status,
+    run_dirs,
+    update_status,
+    write_json_atomic,
+)
+from rmstudio.rundir import read_metrics as read_run_metrics
 from rmstudio.settings import resolve_home, runs_dir
 
 ACTIVE = ("queued", "running")
 TERMINAL = ("succeeded", "failed", "cancelled", "interrupted")
 RESUMABLE = ("interrupted", "failed", "cancelled")
 CANCEL_GRACE_SECONDS = 120.0  # after SIGTERM the worker finishes its step and saves; then it is killed
-LOG_TAIL_LINES = 40
-_RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
-_METRICS_OFFSETS: dict[str, tuple[int, int, int]] = {}  # path -> (inode, records read, byte offset)
-
-
-# --- run directory files ------------------------------------------------------------------------
-def new_run_id(now: float | None = None) -> str:
-    """A run id that sorts by creation time (UTC) to ~4 ms and is unique: 20261125-081530-ab12.
-
-    The first two hex digits are the fraction of the second, the last two are random.
-    """
-    now = time.time() if now is None else now
-    fraction = min(255, int((now % 1) * 256))
-    return time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + f"-{fraction:02x}{secrets.token_hex(1)}"
-
-
-def _run_dirs(root: Path, newest_first: bool = False) -> list[Path]:
-    """The run directories under `root`, oldest first (by id, i.e. by creation time)."""
-    return sorted((p for p in root.iterdir() if _RUN_ID.match(p.name)), reverse=newest_first)
 
 
 def run_path(home, run_id: str) -> Path:
     """The directory of `run_id` (which must look like a run id: no path tricks)."""
-    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id):
         raise BadInput(f"not a run id: {run_id!r} (expected e.g. 20261125-081530-ab12)", field="run_id")
     return runs_dir(resolve_home(home)) / run_id
 
 
-@contextlib.contextmanager
-def _locked(lock_path: Path):
-    """Hold an exclusive fcntl lock on `lock_path` (created if needed) for the duration of the block."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
-
-
-def read_status(run_dir) -> dict:
-    """status.json of a run directory, or {} when there is none (yet, or any more)."""
-    path = Path(run_dir) / "status.json"
-    for _ in range(3):
-        try:
-            return json.loads(path.read_text())
-        except FileNotFoundError:
-            return {}
-        except json.JSONDecodeError:  # a writer that does not replace atomically; read again
-            time.sleep(0.05)
-    return {}
-
-
-def update_status(run_dir, **fields) -> dict:
-    """Merge `fields` into run_dir/status.json under the run's lock; returns the new status.
-
-    The one way to write status.json (the worker uses it too). Raises FileNotFoundError when the run
-    directory was deleted, so a worker whose run vanished stops instead of recreating it.
-    """
-    run_dir = Path(run_dir)
-    with _locked(run_dir / ".status.lock"):
-        current = read_status(run_dir)
-        current.update(fields)
-        _write_json_atomic(run_dir / "status.json", current)
-        return current
-
-
-def read_spec(run_dir) -> dict:
-    try:
-        return json.loads((Path(run_dir) / "spec.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-
-
-def log_tail(run_dir, lines: int = LOG_TAIL_LINES) -> str:
-    """The last lines of the worker's log.txt (read from the end: logs can be large)."""
-    path = Path(run_dir) / "log.txt"
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            data = f.read().decode("utf-8", errors="replace")
-    except FileNotFoundError:
-        return ""
-    return "\n".join(data.splitlines()[-lines:])
-
-
-# --- worker processes ---------------------------------------------------------------------------
-def _pid_alive(pid, run_id: str = "rmstudio") -> bool:
-    """True while `pid` is a live (not zombie) process whose command line names `run_id` (its worker)."""
-    if not pid:
-        return False
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)  # our own child: collect it if it has ended
-        if reaped:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    proc = Path(f"/proc/{pid}")
-    try:
-        if proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-            return False
-        return run_id.encode() in proc.joinpath("cmdline").read_bytes()  # else: the pid was reused
-    except (OSError, IndexError):
-        return True  # no /proc (macOS): trust kill(0)
-
-
+# --- worker processes -----------------------------------------------------------------------------
 def _worker_env() -> dict:
     """The environment for a worker: the same as ours, with this rmstudio importable and unbuffered logs."""
     env = dict(os.environ)
@@ -213,8 +115,7 @@ def prepare(home, spec) -> Path:
 
     home = resolve_home(home)
     spec = _to_spec(spec)
-    if hasattr(spec, "home"):
-        spec.home = str(home)
+    spec.home = str(home)
     spec.validate()
     _check_model(spec.model)
     while True:
@@ -224,9 +125,7 @@ def prepare(home, spec) -> Path:
             run_dir.mkdir()
             break
     try:
-        data_hash = training.freeze_data(spec, run_dir)
-        if getattr(spec, "data_hash", None) is None and hasattr(spec, "data_hash"):
-            spec.data_hash = data_hash
+        spec.data_hash = training.freeze_data(spec, run_dir)
         spec.to_json(run_dir / "spec.json")
         update_status(run_dir, run_id=run_id, state="queued", pid=None, created_at=time.time(),
                       started_at=None, finished_at=None, error=None, data_pairs=_count_rows(run_dir))
@@ -272,9 +171,9 @@ def dispatch(home) -> list[str]:
     """
     root = runs_dir(resolve_home(home))
     started = []
-    with _locked(root / ".dispatch.lock"):
+    with locked(root / ".dispatch.lock"):
         busy, waiting = set(), {}
-        for run_dir in _run_dirs(root):
+        for run_dir in run_dirs(root):
             state = _refresh(run_dir).get("state")
             device = _device_of(read_spec(run_dir))
             if state == "running":
@@ -293,7 +192,7 @@ def _refresh(run_dir: Path, *, dead_state: str = "failed") -> dict:
     if st.get("state") != "running":
         return st
     now = time.time()
-    alive = _pid_alive(st.get("pid"), run_dir.name)
+    alive = pid_alive(st.get("pid"), run_dir.name)
     if alive and st.get("cancel_deadline") and now > st["cancel_deadline"]:
         _signal_group(st["pid"], signal.SIGKILL)
         return _mark_if_running(run_dir, state="failed", finished_at=now, log_tail=log_tail(run_dir),
@@ -310,11 +209,11 @@ def _refresh(run_dir: Path, *, dead_state: str = "failed") -> dict:
 
 def _mark_if_running(run_dir: Path, **fields) -> dict:
     """Write `fields` unless the worker wrote a final state meanwhile (re-checked under the lock)."""
-    with _locked(run_dir / ".status.lock"):
+    with locked(run_dir / ".status.lock"):
         st = read_status(run_dir)
         if st.get("state") == "running":
             st.update(fields)
-            _write_json_atomic(run_dir / "status.json", st)
+            write_json_atomic(run_dir / "status.json", st)
         return st
 
 
@@ -349,7 +248,7 @@ def list_runs(home) -> list[dict]:
     """Every run, newest first: run_id, state, model, data_pairs, eval_accuracy, duration_seconds, ..."""
     root = runs_dir(resolve_home(home))
     rows = []
-    for run_dir in _run_dirs(root, newest_first=True):
+    for run_dir in run_dirs(root, newest_first=True):
         with contextlib.suppress(FileNotFoundError):
             st, spec = _refresh(run_dir), read_spec(run_dir)
             summary = st.get("summary") or {}
@@ -375,15 +274,17 @@ def cancel(home, run_id: str, *, wait: bool = False, grace: float = CANCEL_GRACE
     run_dir = run_path(home, run_id)
     if not run_dir.is_dir():
         raise BadInput(f"no run {run_id} in {run_dir.parent}", field="run_id")
-    with _locked(run_dir / ".status.lock"):
+    with locked(run_dir / ".status.lock"):
         st = read_status(run_dir)
         now = time.time()
         if st.get("state") == "queued":
             st.update(state="cancelled", finished_at=now, error="cancelled before it started")
+            write_json_atomic(run_dir / "status.json", st)
         elif st.get("state") == "running" and not st.get("cancel_requested_at"):
             st.update(cancel_requested_at=now, cancel_deadline=now + grace)
-            _signal_group(st["pid"], signal.SIGTERM)
-        _write_json_atomic(run_dir / "status.json", st)
+            write_json_atomic(run_dir / "status.json", st)
+            if st.get("pid"):
+                _signal_group(st["pid"], signal.SIGTERM)
     while wait and status(home, run_id).get("state") == "running":
         time.sleep(0.2)
     return status(home, run_id)
@@ -396,39 +297,13 @@ def recover(home) -> list[str]:
     """
     root = runs_dir(resolve_home(home))
     interrupted = []
-    for run_dir in _run_dirs(root):
+    for run_dir in run_dirs(root):
         with contextlib.suppress(FileNotFoundError):
             if read_status(run_dir).get("state") == "running" and \
                     _refresh(run_dir, dead_state="interrupted").get("state") == "interrupted":
                 interrupted.append(run_dir.name)
     dispatch(home)
     return interrupted
-
-
-def last_trainer_checkpoint(run_dir) -> Path | None:
-    """The newest intermediate trainer checkpoint (`checkpoint-<step>` with trainer_state.json) in a run."""
-    found = [p.parent for p in Path(run_dir).rglob("checkpoint-*/trainer_state.json")]
-    found = [p for p in found if p.name.split("-")[-1].isdigit()]
-    return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
-
-
-def _drop_metrics_after(run_dir: Path, step: int) -> None:
-    """Forget metrics logged after `step` so a resumed run does not plot those steps twice."""
-    path = run_dir / "metrics.jsonl"
-    if not path.exists():
-        return
-    kept = [line for line in path.read_text().splitlines(keepends=True)
-            if line.strip() and _step_of(line) <= step]
-    tmp = path.with_name(".metrics.jsonl.tmp")
-    tmp.write_text("".join(kept))
-    os.replace(tmp, path)
-
-
-def _step_of(line: str) -> float:
-    try:
-        return float(json.loads(line).get("step") or 0)
-    except (ValueError, AttributeError):
-        return float("inf")
 
 
 def resume(home, run_id: str) -> str:
@@ -444,8 +319,8 @@ def resume(home, run_id: str) -> str:
     checkpoint = last_trainer_checkpoint(run_dir)
     spec = read_spec(run_dir)
     spec["resume_from"] = str(checkpoint) if checkpoint else None
-    _write_json_atomic(run_dir / "spec.json", spec)
-    _drop_metrics_after(run_dir, int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
+    write_json_atomic(run_dir / "spec.json", spec)
+    drop_metrics_after(run_dir, int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
     update_status(run_dir, state="queued", pid=None, started_at=None, finished_at=None, error=None,
                   log_tail=None, cancel_requested_at=None, cancel_deadline=None, summary=None,
                   resumed_from=spec["resume_from"], resumes=int(st.get("resumes") or 0) + 1)
@@ -454,32 +329,8 @@ def resume(home, run_id: str) -> str:
 
 
 def read_metrics(home, run_id: str, since: int = 0) -> list[dict]:
-    """The metrics.jsonl records from index `since` on (pass the number already held to get only new
-    ones). Cheap when polled: continues from the byte offset where the previous read stopped."""
-    path = run_path(home, run_id) / "metrics.jsonl"
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        return []
-    with f:
-        stat = os.fstat(f.fileno())
-        inode, count, offset = _METRICS_OFFSETS.get(str(path), (stat.st_ino, 0, 0))
-        if inode != stat.st_ino or count > since or offset > stat.st_size:
-            count, offset = 0, 0
-        f.seek(offset)
-        data = f.read()
-    records = []
-    complete = data[: data.rfind(b"\n") + 1]  # a line still being written is read next time
-    for line in complete.splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # blank or garbled: not a record, not counted
-        if count >= since:
-            records.append(record)
-        count += 1
-    _METRICS_OFFSETS[str(path)] = (stat.st_ino, count, offset + len(complete))
-    return records
+    """The run's metrics.jsonl records from index `since` on (for live plots; cheap when polled)."""
+    return read_run_metrics(run_path(home, run_id), since)
 
 
 def run_foreground(home, spec, progress: bool = True) -> dict:
@@ -489,7 +340,7 @@ def run_foreground(home, spec, progress: bool = True) -> dict:
     RuntimeError with the log tail when the worker fails. Ctrl-C cancels the run (it still saves).
     """
     run_dir = prepare(home, spec)
-    with _locked(run_dir.parent / ".dispatch.lock"):  # counts as the device's running job meanwhile
+    with locked(run_dir.parent / ".dispatch.lock"):  # counts as the device's running job meanwhile
         proc = _launch(run_dir)
     if proc is None:
         raise RuntimeError(read_status(run_dir).get("error"))

@@ -1,0 +1,180 @@
+"""The files of one run directory: status.json (locked merges), spec.json, metrics.jsonl, log.txt, checkpoints.
+
+Shared by `jobs` (the app side) and `worker` (the run side): both write status.json only through
+`update_status`, which merges the given fields under an fcntl lock and replaces the file atomically, so
+readers never see half a file and two writers never lose each other's fields.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+LOG_TAIL_LINES = 40
+RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
+_METRICS_OFFSETS: dict[str, tuple[int, int, int]] = {}  # path -> (inode, records read, byte offset)
+
+
+def new_run_id(now: float | None = None) -> str:
+    """A run id that sorts by creation time (UTC) to ~4 ms and is unique: 20261125-081530-ab12.
+
+    The first two hex digits are the fraction of the second, the last two are random.
+    """
+    now = time.time() if now is None else now
+    fraction = min(255, int((now % 1) * 256))
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + f"-{fraction:02x}{secrets.token_hex(1)}"
+
+
+def run_dirs(root: Path, newest_first: bool = False) -> list[Path]:
+    """The run directories under `root`, oldest first (by id, i.e. by creation time)."""
+    return sorted((p for p in root.iterdir() if RUN_ID.match(p.name)), reverse=newest_first)
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path):
+    """Hold an exclusive fcntl lock on `lock_path` (created if needed) for the duration of the block."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def read_status(run_dir) -> dict:
+    """status.json of a run directory, or {} when there is none (yet, or any more)."""
+    path = Path(run_dir) / "status.json"
+    for _ in range(3):
+        try:
+            return json.loads(path.read_text())
+        except FileNotFoundError:
+            return {}
+        except json.JSONDecodeError:  # a writer that does not replace atomically; read again
+            time.sleep(0.05)
+    return {}
+
+
+def update_status(run_dir, **fields) -> dict:
+    """Merge `fields` into run_dir/status.json under the run's lock; returns the new status.
+
+    The one way to write status.json (the worker uses it too). Raises FileNotFoundError when the run
+    directory was deleted, so a worker whose run vanished stops instead of recreating it.
+    """
+    run_dir = Path(run_dir)
+    with locked(run_dir / ".status.lock"):
+        current = read_status(run_dir)
+        current.update(fields)
+        write_json_atomic(run_dir / "status.json", current)
+        return current
+
+
+def read_spec(run_dir) -> dict:
+    try:
+        return json.loads((Path(run_dir) / "spec.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def log_tail(run_dir, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of the worker's log.txt (read from the end: logs can be large)."""
+    path = Path(run_dir) / "log.txt"
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64 * 1024))
+            data = f.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def pid_alive(pid, run_id: str = "rmstudio") -> bool:
+    """True while `pid` is a live (not zombie) process whose command line names `run_id` (its worker)."""
+    if not pid:
+        return False
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)  # our own child: collect it if it has ended
+        if reaped:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    proc = Path(f"/proc/{pid}")
+    try:
+        if proc.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return False
+        return run_id.encode() in proc.joinpath("cmdline").read_bytes()  # else: the pid was reused
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): trust kill(0)
+
+
+def last_trainer_checkpoint(run_dir) -> Path | None:
+    """The newest intermediate trainer checkpoint (`checkpoint-<step>` with trainer_state.json) in a run."""
+    found = [p.parent for p in Path(run_dir).rglob("checkpoint-*/trainer_state.json")]
+    found = [p for p in found if p.name.split("-")[-1].isdigit()]
+    return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
+
+
+def drop_metrics_after(run_dir: Path, step: int) -> None:
+    """Forget metrics logged after `step` so a resumed run does not plot those steps twice."""
+    path = run_dir / "metrics.jsonl"
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text().splitlines(keepends=True)
+            if line.strip() and _step_of(line) <= step]
+    tmp = path.with_name(".metrics.jsonl.tmp")
+    tmp.write_text("".join(kept))
+    os.replace(tmp, path)
+
+
+def _step_of(line: str) -> float:
+    try:
+        return float(json.loads(line).get("step") or 0)
+    except (ValueError, AttributeError):
+        return float("inf")
+
+
+def read_metrics(run_dir, since: int = 0) -> list[dict]:
+    """The run's metrics.jsonl records from index `since` on (pass the number already held to get only
+    new ones). Cheap when polled: continues from the byte offset where the previous read stopped."""
+    path = Path(run_dir) / "metrics.jsonl"
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        return []
+    with f:
+        stat = os.fstat(f.fileno())
+        inode, count, offset = _METRICS_OFFSETS.get(str(path), (stat.st_ino, 0, 0))
+        if inode != stat.st_ino or count > since or offset > stat.st_size:
+            count, offset = 0, 0
+        f.seek(offset)
+        data = f.read()
+    records = []
+    complete = data[: data.rfind(b"\n") + 1]  # a line still being written is read next time
+    for line in complete.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # blank or garbled: not a record, not counted
+        if count >= since:
+            records.append(record)
+        count += 1
+    _METRICS_OFFSETS[str(path)] = (stat.st_ino, count, offset + len(complete))
+    return records
