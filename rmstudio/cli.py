@@ -58,7 +58,10 @@ def cmd_serve(args: argparse.Namespace) -> dict:
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="a file/dir/Hub id in any import schema (default: the labeled pairs in the store)")
     parser.add_argument("--model", default="default", help="'default' (embedded MiniLM), a local path or a Hub id")
-    parser.add_argument("--preset", default="auto", help="hyperparameter preset (default: auto, picked by model size)")
+    from rmstudio.presets import PRESET_NAMES
+
+    parser.add_argument("--preset", default="auto",
+                        help=f"hyperparameter preset: {', '.join(PRESET_NAMES)} (default: auto, picked by model size)")
     parser.add_argument("--epochs", type=float, help="training epochs (overrides the preset)")
     parser.add_argument("--learning-rate", type=float, help="learning rate (overrides the preset)")
     parser.add_argument("--batch-size", type=int, help="per-device batch size (overrides the preset)")
