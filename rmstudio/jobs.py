@@ -91,8 +91,14 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 def _device_of(spec: dict) -> str:
-    """The queue a run waits in: one running job per device (a spec may name its device)."""
-    return str(spec.get("device") or "default")
+    """The device a run occupies: its spec's `device` ("cuda" = "cuda:0"), or "auto" when unnamed."""
+    device = str(spec.get("device") or "auto")
+    return "cuda:0" if device == "cuda" else device
+
+
+def _shares_device(a: str, b: str) -> bool:
+    """Whether runs on devices a and b would compete ("auto" may be any device: it competes with all)."""
+    return a == b or "auto" in (a, b)
 
 
 # --- public API ---------------------------------------------------------------------------------
@@ -164,7 +170,10 @@ def submit(home, spec) -> str:
 
 
 def dispatch(home) -> list[str]:
-    """Start the oldest queued run on every device that has no running run; returns the started ids.
+    """Start the oldest queued run of every device that has no running run; returns the started ids.
+
+    A run without a device ("auto": CUDA when available, else CPU) waits for every other run, and
+    every other run waits for it, so the machine never trains two jobs on one device by default.
 
     Called after submit, by the worker when it exits (so the queue advances with nobody polling), and
     by `recover`. Safe to call from several processes at once.
@@ -172,16 +181,18 @@ def dispatch(home) -> list[str]:
     root = runs_dir(resolve_home(home))
     started = []
     with locked(root / ".dispatch.lock"):
-        busy, waiting = set(), {}
-        for run_dir in run_dirs(root):
+        busy, waiting = [], []
+        for run_dir in run_dirs(root):  # oldest first
             state = _refresh(run_dir).get("state")
-            device = _device_of(read_spec(run_dir))
             if state == "running":
-                busy.add(device)
+                busy.append(_device_of(read_spec(run_dir)))
             elif state == "queued":
-                waiting.setdefault(device, run_dir)  # sorted by id = by time: the first is the oldest
-        for device, run_dir in waiting.items():
-            if device not in busy and _launch(run_dir) is not None:
+                waiting.append((run_dir, _device_of(read_spec(run_dir))))
+        for run_dir, device in waiting:
+            if any(_shares_device(device, other) for other in busy):
+                continue
+            busy.append(device)  # also keeps younger runs for this device waiting behind this one
+            if _launch(run_dir) is not None:
                 started.append(run_dir.name)
     return started
 

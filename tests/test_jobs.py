@@ -170,6 +170,10 @@ def test_dispatch_starts_a_run_once_and_waits_for_a_busy_device(tmp_path):
         started = [run for p in procs for run in json.loads(p.communicate(timeout=60)[0])]
         assert started == [free.name]  # its worker fails at once here (no data): it must not start twice
         assert jobs.status(tmp_path, waiting.name)["state"] == "queued"
+        unnamed = fake_run(tmp_path)  # no device named: it may share any device, so it waits
+        (unnamed / "spec.json").write_text(json.dumps({"model": "default"}))
+        assert jobs.dispatch(tmp_path) == []
+        assert jobs.status(tmp_path, unnamed.name)["state"] == "queued"
     finally:
         os.killpg(busy.pid, signal.SIGKILL)
         busy.wait()
