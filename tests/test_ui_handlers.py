@@ -186,3 +186,10 @@ def test_no_hf_login_button_off_spaces_and_missing_tabs_get_a_placeholder(tmp_pa
     assert any("not available" in str(getattr(b, "value", "")) for b in blocks.blocks.values())
     with pytest.raises(ModuleNotFoundError), gr.Blocks():  # a tab whose own imports fail is an error, not hidden
         build_optional_tab(ctx, "Broken", "no_such_package.tab", "build")
+
+
+def test_push_to_hub_needs_a_repo_id_before_any_network_call(tmp_path):
+    ctx = make_ctx(tmp_path)
+    for repo in ("", "no-owner"):
+        with pytest.raises(BadInput, match="owner/name"):
+            data_views.push_export(ctx.store, repo, token=None)
