@@ -9,6 +9,7 @@ model recorded as the pair's source. Runs as a background job like training (see
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -182,3 +183,24 @@ def run_generation(spec: GenerateSpec, *, on_progress=None, should_stop=lambda: 
     return {"prompts": len(rows), "completions": sum(len(r["completions"]) for r in rows),
             "candidate_pairs": len(ids), "duplicate_or_empty_completions": unusable,
             "generator": spec.model, "stopped_early": len(rows) < len(spec.prompts)}
+
+
+def run_job(run_dir, update_status) -> dict:
+    """The worker's entry for a generation run: progress into status.json, SIGTERM stops after a batch."""
+    from rmstudio.callbacks import StopRequest
+
+    run_dir = Path(run_dir)
+    stop = StopRequest(run_dir).install()
+    spec = GenerateSpec.from_dict(json.loads((run_dir / "spec.json").read_text()))
+    started = time.time()
+
+    def progress(done: int, total: int) -> None:
+        elapsed = time.time() - started
+        update_status(run_dir, progress={"step": done, "total_steps": total,
+                                         "eta_seconds": round(elapsed / done * (total - done), 1) if done else None})
+        print(f"rmstudio: generated for {done}/{total} prompts", flush=True)
+
+    summary = run_generation(spec, on_progress=progress, should_stop=stop.local)
+    summary["state"] = "cancelled" if summary["stopped_early"] else "succeeded"
+    summary["generate_seconds"] = round(time.time() - started, 2)
+    return summary

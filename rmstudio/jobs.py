@@ -124,12 +124,8 @@ def prepare(home, spec) -> Path:
     spec.home = str(home)
     spec.validate()
     _check_model(spec.model)
-    while True:
-        run_id = new_run_id()
-        run_dir = runs_dir(home) / run_id
-        with contextlib.suppress(FileExistsError):
-            run_dir.mkdir()
-            break
+    run_dir = _new_run_dir(home)
+    run_id = run_dir.name
     try:
         spec.data_hash = training.freeze_data(spec, run_dir)
         spec.to_json(run_dir / "spec.json")
@@ -141,6 +137,33 @@ def prepare(home, spec) -> Path:
         shutil.rmtree(run_dir, ignore_errors=True)
         raise
     return run_dir
+
+
+def _new_run_dir(home: Path) -> Path:
+    while True:
+        run_dir = runs_dir(home) / new_run_id()
+        with contextlib.suppress(FileExistsError):
+            run_dir.mkdir()
+            return run_dir
+
+
+def submit_generation(home, spec) -> str:
+    """Queue a candidate-generation job (generation.GenerateSpec or dict); returns its run id at once.
+
+    It shares the queue with training (one job per device) and the run files (status, log, cancel).
+    """
+    from rmstudio.generation import GenerateSpec
+
+    home = resolve_home(home)
+    spec = spec if isinstance(spec, GenerateSpec) else GenerateSpec.from_dict(dict(spec))
+    spec.home = str(home)
+    spec.validate()
+    run_dir = _new_run_dir(home)
+    spec.to_json(run_dir / "spec.json")
+    update_status(run_dir, run_id=run_dir.name, state="queued", pid=None, created_at=time.time(), started_at=None,
+                  finished_at=None, error=None, kind="generate", data_pairs=len(spec.prompts))
+    dispatch(home)
+    return run_dir.name
 
 
 def _check_model(model: str) -> None:
@@ -267,7 +290,8 @@ def list_runs(home) -> list[dict]:
             if start and not end and st.get("state") == "running":
                 end = time.time()
             rows.append({
-                "run_id": run_dir.name, "state": st.get("state", "unknown"), "model": spec.get("model"),
+                "run_id": run_dir.name, "kind": spec.get("kind", "train"), "state": st.get("state", "unknown"),
+                "model": spec.get("model"),
                 "preset": spec.get("preset"), "data_pairs": st.get("data_pairs"),
                 "eval_accuracy": summary.get("eval_accuracy"), "checkpoint": summary.get("checkpoint"),
                 "created_at": st.get("created_at"), "started_at": st.get("started_at"),

@@ -99,14 +99,20 @@ def supervise(run_dir: Path) -> int:
     home = None
     try:
         _update(run_dir, state="running", pid=os.getpid(), started_at=time.time(), error=None)
-        spec = TrainSpec.from_json(run_dir / "spec.json")
-        home = spec.home
-        if spec.distributed:
-            summary = run_distributed(spec, run_dir)
-        else:
-            from rmstudio import training
+        raw = json.loads((run_dir / "spec.json").read_text())
+        home = raw.get("home")
+        if raw.get("kind") == "generate":  # a candidate-generation job shares the queue and the run files
+            from rmstudio import generation
 
-            summary = training.run(spec, run_dir, update_status=_update)
+            summary = generation.run_job(run_dir, update_status=_update)
+        else:
+            spec = TrainSpec.from_json(run_dir / "spec.json")
+            if spec.distributed:
+                summary = run_distributed(spec, run_dir)
+            else:
+                from rmstudio import training
+
+                summary = training.run(spec, run_dir, update_status=_update)
         state = summary.pop("state", "succeeded")
         _finish(run_dir, state=state, summary=summary, error=None, log_tail=None)
         code = 0

@@ -93,3 +93,28 @@ def test_bad_generation_settings_are_refused(change, field):
 def test_a_model_that_cannot_generate_is_a_clear_error(tmp_path):
     with pytest.raises(BadInput, match="cannot load|does not exist|not found"):
         run_generation(GenerateSpec(model=str(tmp_path / "missing"), prompts=["hi"], home=str(tmp_path)))
+
+
+def test_generation_runs_as_a_background_job_in_the_shared_queue(tmp_path, tiny_lm):
+    import time
+
+    from rmstudio import jobs
+
+    run_id = jobs.submit_generation(tmp_path, {"model": tiny_lm, "prompts": ["Hi?", "Why is the sky blue?"],
+                                               "max_new_tokens": 8})
+    deadline = time.time() + 240
+    while jobs.status(tmp_path, run_id)["state"] in ("queued", "running") and time.time() < deadline:
+        time.sleep(0.5)
+    status = jobs.status(tmp_path, run_id)
+    assert status["state"] == "succeeded", status
+    assert status["summary"]["prompts"] == 2 and status["progress"]["step"] == 2
+    assert [r["kind"] for r in jobs.list_runs(tmp_path)] == ["generate"]
+    assert PreferenceStore(tmp_path).count_pairs() == status["summary"]["candidate_pairs"] >= 1
+
+
+def test_generation_job_with_bad_settings_leaves_no_run(tmp_path):
+    from rmstudio import jobs
+
+    with pytest.raises(BadInput, match="prompt"):
+        jobs.submit_generation(tmp_path, {"model": "x", "prompts": [""]})
+    assert jobs.list_runs(tmp_path) == []
