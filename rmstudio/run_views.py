@@ -247,16 +247,19 @@ def comparison_table(result: dict, names: dict[str, str]) -> pd.DataFrame:
 
 
 def category_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:
-    """Accuracy per category and checkpoint for a bar plot: one bar per (category, checkpoint), named
-    "category · checkpoint" so bars sit side by side grouped by category (native bar plots stack colors)."""
+    """Accuracy per category and checkpoint for a bar plot, bars side by side grouped by category.
+
+    Native bar plots stack the colors of one x value, so each checkpoint's bar gets its own x value: the
+    category followed by as many zero-width spaces as the checkpoint's position (it reads as the category).
+    """
     rows = [
-        {"bar": f"{cat} · {name}", "category": cat, "accuracy": float(v["accuracy"]), "checkpoint": name,
+        {"bar": cat + "\u200b" * position, "category": cat, "accuracy": float(v["accuracy"]), "checkpoint": name,
          "pairs": int(v.get("pairs", 0))}
-        for name, r in _results(result, names)
+        for position, (name, r) in enumerate(_results(result, names))
         for cat, v in sorted((r.get("per_category") or {}).items())
         if _is_number(v.get("accuracy"))
     ]
-    rows.sort(key=lambda row: row["category"])  # stable: checkpoints keep their order inside a category
+    rows.sort(key=lambda row: (row["category"], row["bar"]))
     return pd.DataFrame(rows, columns=["bar", "category", "accuracy", "checkpoint", "pairs"])
 
 
@@ -288,8 +291,9 @@ def series_colors(names: dict[str, str]) -> dict[str, str]:
 
 
 def reliability_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:
-    """Reliability diagram points (confidence, accuracy, checkpoint) of non-empty bins, plus the diagonal."""
-    rows = [{"confidence": c, "accuracy": c, "checkpoint": PERFECT_CALIBRATION} for c in (0.5, 1.0)]
+    """Reliability diagram points (confidence, accuracy, checkpoint) of non-empty bins, plus the diagonal
+    drawn as a dotted row of points (a scatter plot shows a checkpoint whose pairs all fall in one bin)."""
+    rows = [{"confidence": c / 40, "accuracy": c / 40, "checkpoint": PERFECT_CALIBRATION} for c in range(20, 41)]
     for name, r in _results(result, names):
         for b in r.get("reliability") or []:
             if b.get("count") and _is_number(b.get("confidence")) and _is_number(b.get("accuracy")):

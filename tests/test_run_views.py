@@ -131,13 +131,18 @@ def test_comparison_frames_have_one_series_per_checkpoint():
     assert table.iloc[0].tolist() == ["r1", "66.7%", "33.0% – 100.0%", 0.512, 0.1, 123.5]
     cats = run_views.category_frame(RESULT, names)
     assert cats.to_dict("records") == [
-        {"bar": "chat · r1", "category": "chat", "accuracy": 0.5, "checkpoint": "r1", "pairs": 2},
-        {"bar": "math · r1", "category": "math", "accuracy": 1.0, "checkpoint": "r1", "pairs": 1}]
+        {"bar": "chat", "category": "chat", "accuracy": 0.5, "checkpoint": "r1", "pairs": 2},
+        {"bar": "math", "category": "math", "accuracy": 1.0, "checkpoint": "r1", "pairs": 1}]
+    two = {**RESULT, "results": [RESULT["results"][0], {**RESULT["results"][1], "per_category": {"chat": {
+        "accuracy": 0.25, "pairs": 2}}}]}
+    assert run_views.category_frame(two, names)[["bar", "checkpoint"]].values.tolist() == [
+        ["chat", "r1"], ["chat\u200b", "r2"], ["math", "r1"]]
     hist = run_views.margin_hist_frame(RESULT, names)
     assert hist.to_dict("records") == [{"margin": -0.5, "share": 0.25, "checkpoint": "r1"},
                                        {"margin": 0.5, "share": 0.75, "checkpoint": "r1"}]
     rel = run_views.reliability_frame(RESULT, names)
-    assert set(rel.checkpoint) == {"r1", run_views.PERFECT_CALIBRATION} and len(rel) == 3
+    assert set(rel.checkpoint) == {"r1", run_views.PERFECT_CALIBRATION}
+    assert rel[rel.checkpoint == "r1"].values.tolist() == [[0.6, 0.5, "r1"]]
 
 
 def test_disagreements_keep_their_order_and_show_texts_as_plain_text():

@@ -51,12 +51,12 @@ def build_compare_tab(ctx) -> None:
                              label="Side by side")
         with gr.Row():
             cat_plot = gr.BarPlot(x="bar", y="accuracy", color="checkpoint", y_lim=[0, 1], x_label_angle=-30,
-                                  title="Accuracy per category", x_title="category · checkpoint",
+                                  title="Accuracy per category", x_title="category",
                                   elem_id="compare-categories", show_label=False)
             hist_plot = gr.LinePlot(x="margin", y="share", color="checkpoint", elem_id="compare-margins",
                                     title="Margin distribution (r_chosen − r_rejected)", y_title="share of pairs",
                                     show_label=False)
-            rel_plot = gr.LinePlot(x="confidence", y="accuracy", color="checkpoint", x_lim=[0.5, 1], y_lim=[0, 1],
+            rel_plot = gr.ScatterPlot(x="confidence", y="accuracy", color="checkpoint", x_lim=[0.5, 1], y_lim=[0, 1],
                                    title="Reliability (accuracy vs confidence)", elem_id="compare-reliability",
                                    show_label=False)
         gr.Markdown("### Where they disagree\nPairs on which the checkpoints prefer different responses, largest "
@@ -84,17 +84,15 @@ def build_compare_tab(ctx) -> None:
     pg_table = gr.Dataframe(interactive=False, wrap=True, elem_id="playground-table", label="Ranked (best first)",
                             visible=False)
 
-    def refresh(current, current_run):
+    def refresh(current_run):
+        """New finished runs join the lists; what the user already picked is left alone (never re-sent)."""
         runs = jobs.list_runs(home)
         choices = run_views.finished_checkpoints(runs)
-        paths = {path for _, path in choices}
         eval_runs = [r["run_id"] for r in runs if r.get("state") == "succeeded"]
-        keep_run = current_run if current_run in eval_runs else (eval_runs[0] if eval_runs else None)
-        return {
-            ckpts: gr.update(choices=choices, value=[c for c in current or [] if c in paths]),
-            eval_run: gr.update(choices=eval_runs, value=keep_run),
-            empty_row: gr.update(visible=not choices),
-        }
+        run_update = gr.update(choices=eval_runs)
+        if current_run not in eval_runs:
+            run_update = gr.update(choices=eval_runs, value=eval_runs[0] if eval_runs else None)
+        return {ckpts: gr.update(choices=choices), eval_run: run_update, empty_row: gr.update(visible=not choices)}
 
     def compare(selected, extra_text, source_name, run_id, upload, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
         checkpoints = _checkpoints(selected, extra_text)
@@ -162,10 +160,10 @@ def build_compare_tab(ctx) -> None:
 
     quiet = {"show_progress": "hidden", "concurrency_limit": None, "api_visibility": "private"}
     refresh_out = [ckpts, eval_run, empty_row]
-    on_load(ctx, refresh, inputs=[ckpts, eval_run], outputs=refresh_out)
-    refresh_btn.click(refresh, [ckpts, eval_run], refresh_out, **quiet)
+    on_load(ctx, refresh, inputs=[eval_run], outputs=refresh_out)
+    refresh_btn.click(refresh, [eval_run], refresh_out, **quiet)
     if getattr(ctx, "tabs", None) is not None:
-        ctx.tabs.select(refresh, [ckpts, eval_run], refresh_out, **quiet)
+        ctx.tabs.select(refresh, [eval_run], refresh_out, **quiet)
         go_train.click(lambda: gr.Tabs(selected="train"), None, ctx.tabs, **quiet)
     source.change(lambda s: (gr.update(visible=s == EVAL_RUN), gr.update(visible=s == EVAL_FILE)), source,
                   [eval_run, eval_file], **quiet)

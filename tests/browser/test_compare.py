@@ -25,9 +25,10 @@ def trained(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     data = home / "demo.jsonl"
     demo.write_labeled_demo(data)
-    run_ids = [jobs.run_foreground(home, TrainSpec(model="default", data=str(data), max_steps=steps, seed=seed),
-                                   progress=False)["run_id"]
-               for seed, steps in ((1, 4), (2, 10))]
+    tiny = {"model": "default", "data": str(data), "batch_size": 2, "max_length": 96, "max_pairs": 160,
+            "eval_fraction": 0.25, "eval_steps": 100}
+    run_ids = [jobs.run_foreground(home, TrainSpec(**tiny, max_steps=steps, seed=seed), progress=False)["run_id"]
+               for seed, steps in ((1, 3), (2, 8))]
     server = start_server(home)
     yield server, run_ids
     server.stop()
@@ -40,9 +41,14 @@ def open_compare(page, url: str) -> None:
 
 
 def pick_checkpoint(page, run_id: str) -> None:
-    page.locator("#compare-ckpts input").click()
-    page.get_by_role("option", name=run_id, exact=False).first.click()
+    """Select a finished run in the checkpoint dropdown (typing filters the options, Enter picks the match)."""
+    box = page.locator("#compare-ckpts input")
+    box.click()
+    page.get_by_role("option", name=run_id, exact=False).first.wait_for()
+    box.fill(run_id)
+    box.press("Enter")
     page.keyboard.press("Escape")
+    page.locator("#compare-ckpts").get_by_text(run_id, exact=False).first.wait_for()
 
 
 def test_compare_two_checkpoints_and_read_a_disagreement(trained, new_page):
