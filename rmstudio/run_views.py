@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-RUN_COLUMNS = ["Run", "Status", "Model", "Pairs", "Eval accuracy", "Duration", "Started"]
+RUN_COLUMNS = ["Run", "Job", "Status", "Model", "Pairs", "Eval accuracy", "Duration", "Started"]
 COMPARE_COLUMNS = ["Checkpoint", "Accuracy", "95% interval", "Mean margin", "ECE", "Pairs/s"]
 DISAGREEMENT_PREVIEW_CHARS = 90
 COMPLETION_SEPARATOR = "---"
@@ -85,10 +85,12 @@ def _started(run: dict) -> str:
 
 
 def runs_table(runs: list[dict]) -> pd.DataFrame:
-    """Past and current runs (as `jobs.list_runs` gives them, newest first) as the Train tab's table."""
+    """Past and current runs (as `jobs.list_runs` gives them, newest first) as the Train tab's table.
+    Job is "train", or "generate" for candidate-generation jobs, which share the queue."""
     rows = [
         [
             run.get("run_id", ""),
+            run.get("kind") or "train",
             run.get("state", ""),
             model_label(run.get("model")),
             run.get("data_pairs") if run.get("data_pairs") is not None else "",
@@ -204,12 +206,18 @@ def progress_html(status: dict | None) -> str:
             f'<span class="rm-state">{html.escape(state)}</span> {html.escape(text)}</div>{bar}{detail}</div>')
 
 
+def is_training_run(run: dict) -> bool:
+    return (run.get("kind") or "train") == "train"
+
+
 def finished_checkpoints(runs: list[dict]) -> list[tuple[str, str]]:
-    """(label, checkpoint path) for every succeeded run with a checkpoint, newest first, for dropdowns."""
+    """(label, checkpoint path) for every succeeded training run with a checkpoint, newest first."""
     choices = []
     for run in runs:
-        ckpt = run.get("checkpoint") or (Path(run["run_dir"]) / "checkpoint" if run.get("run_dir") else None)
-        if run.get("state") != "succeeded" or not ckpt:
+        ckpt = run.get("checkpoint")
+        if not ckpt and run.get("run_dir") and (Path(run["run_dir"]) / "checkpoint").is_dir():
+            ckpt = Path(run["run_dir"]) / "checkpoint"
+        if run.get("state") != "succeeded" or not ckpt or not is_training_run(run):
             continue
         acc = format_share(run.get("eval_accuracy"))
         label = f"{run.get('run_id')} · {model_label(run.get('model'))}" + (f" · eval {acc}" if acc else "")

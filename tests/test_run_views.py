@@ -29,8 +29,9 @@ def test_runs_table_lists_status_size_accuracy_and_duration():
     ]
     table = run_views.runs_table(runs)
     assert list(table.columns) == run_views.RUN_COLUMNS
-    assert table.iloc[0].tolist()[:6] == ["20261125-090000-aaaa", "running", "default (MiniLM)", 120, "", "12 s"]
-    assert table.iloc[1].tolist()[:6] == ["20261125-080000-bbbb", "succeeded", "my-bert", 400, "87.5%", "1 min 35 s"]
+    first, second = table.iloc[0].tolist(), table.iloc[1].tolist()
+    assert first[:7] == ["20261125-090000-aaaa", "train", "running", "default (MiniLM)", 120, "", "12 s"]
+    assert second[:7] == ["20261125-080000-bbbb", "train", "succeeded", "my-bert", 400, "87.5%", "1 min 35 s"]
     assert run_views.runs_table([]).empty
 
 
@@ -86,8 +87,9 @@ def test_progress_bar_shows_steps_eta_and_escapes_errors():
     assert "press Train" in run_views.progress_html(None)
 
 
-def test_only_succeeded_runs_offer_checkpoints():
+def test_only_succeeded_training_runs_offer_checkpoints():
     runs = [{"run_id": "b", "state": "running", "run_dir": "/h/runs/b"},
+            {"run_id": "g", "kind": "generate", "state": "succeeded", "run_dir": "/h/runs/g"},
             {"run_id": "a", "state": "succeeded", "run_dir": "/h/runs/a", "model": "default",
              "checkpoint": "/h/runs/a/checkpoint", "eval_accuracy": 0.9}]
     assert run_views.finished_checkpoints(runs) == [("a · default (MiniLM) · eval 90.0%", "/h/runs/a/checkpoint")]

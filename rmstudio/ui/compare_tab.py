@@ -88,7 +88,7 @@ def build_compare_tab(ctx) -> None:
         """New finished runs join the lists; what the user already picked is left alone (never re-sent)."""
         runs = jobs.list_runs(home)
         choices = run_views.finished_checkpoints(runs)
-        eval_runs = [r["run_id"] for r in runs if r.get("state") == "succeeded"]
+        eval_runs = [r["run_id"] for r in runs if r.get("state") == "succeeded" and run_views.is_training_run(r)]
         run_update = gr.update(choices=eval_runs)
         if current_run not in eval_runs:
             run_update = gr.update(choices=eval_runs, value=eval_runs[0] if eval_runs else None)
