@@ -133,8 +133,12 @@ def render_prompt(tokenizer, prompt) -> str:
 
 
 def generate_completions(spec: GenerateSpec, *, on_progress: Callable[[int, int], None] | None = None,
-                         should_stop: Callable[[], bool] = lambda: False) -> list[dict]:
-    """Sample K completions per prompt; returns one {prompt, completions} row per prompt done."""
+                         should_stop: Callable[[], bool] = lambda: False,
+                         on_rows: Callable[[list[dict]], None] | None = None) -> list[dict]:
+    """Sample K completions per prompt; returns one {prompt, completions} row per prompt done.
+
+    `on_rows` gets each batch's rows as soon as they exist (so a cancelled job keeps what it made).
+    """
     import torch
 
     spec.validate()
@@ -152,9 +156,12 @@ def generate_completions(spec: GenerateSpec, *, on_progress: Callable[[int, int]
             out = net.generate(**inputs, do_sample=True, temperature=spec.temperature, top_p=spec.top_p,
                                max_new_tokens=spec.max_new_tokens, num_return_sequences=spec.num_completions)
         texts = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
-        for i, prompt in enumerate(batch):
-            rows.append({"prompt": prompt,
-                         "completions": [t.strip() for t in texts[i * spec.num_completions : (i + 1) * spec.num_completions]]})
+        k = spec.num_completions
+        done = [{"prompt": prompt, "completions": [t.strip() for t in texts[i * k : (i + 1) * k]]}
+                for i, prompt in enumerate(batch)]
+        rows.extend(done)
+        if on_rows:
+            on_rows(done)
         if on_progress:
             on_progress(min(start + spec.batch_size, len(spec.prompts)), len(spec.prompts))
     return rows
@@ -177,11 +184,17 @@ def run_generation(spec: GenerateSpec, *, on_progress=None, should_stop=lambda: 
     """Generate and store candidate pairs; returns counts for the job's summary."""
     from rmstudio.store import PreferenceStore
 
-    rows = generate_completions(spec, on_progress=on_progress, should_stop=should_stop)
-    pairs, unusable = to_candidate_rows(rows, spec.model)
-    ids = PreferenceStore(spec.home).add_candidates(pairs, source=f"generated:{spec.model}") if pairs else []
-    return {"prompts": len(rows), "completions": sum(len(r["completions"]) for r in rows),
-            "candidate_pairs": len(ids), "duplicate_or_empty_completions": unusable,
+    store = PreferenceStore(spec.home)
+    counts = {"candidate_pairs": 0, "duplicate_or_empty_completions": 0}
+
+    def store_batch(batch_rows: list[dict]) -> None:  # stored batch by batch: new pairs appear while it runs
+        pairs, unusable = to_candidate_rows(batch_rows, spec.model)
+        counts["duplicate_or_empty_completions"] += unusable
+        if pairs:
+            counts["candidate_pairs"] += len(store.add_candidates(pairs, source=f"generated:{spec.model}"))
+
+    rows = generate_completions(spec, on_progress=on_progress, should_stop=should_stop, on_rows=store_batch)
+    return {"prompts": len(rows), "completions": sum(len(r["completions"]) for r in rows), **counts,
             "generator": spec.model, "stopped_early": len(rows) < len(spec.prompts)}
 
 

@@ -80,3 +80,22 @@ def test_blind_is_the_default_and_bad_order_is_refused(store):
     assert not assist.is_blind(store)
     with pytest.raises(BadInput, match="order"):
         assist.configure(store, order="smart")
+
+
+@pytest.mark.slow
+def test_background_scoring_with_a_real_checkpoint_orders_by_its_uncertainty(store):
+    from tests.scoring_helpers import checkpoint
+
+    assist.configure(store, assistant=checkpoint(), order="uncertainty")
+    assert assist.score_pending(store, batch_size=8) == 20
+    margins = dict(store._db.execute("SELECT pair_id, abs_margin FROM assistant_scores").fetchall())
+    served = [store.next_pair(f"ann{i}").id for i in range(5)]  # five annotators hold five pairs at once
+    assert [margins[i] for i in served] == sorted(margins.values())[:5]
+    hint = assist.suggestion(store, served[0], compute_missing=False)
+    assert 0.5 <= hint["confidence"] < 1 and hint["prefers"] in ("a", "b")
+    assert assist.score_pending(store) == 0  # nothing left unscored
+
+
+def test_latest_follows_the_newest_successful_run(store):
+    assist.configure(store, assistant=assist.LATEST)
+    assert assist.resolve_assistant(store) is None  # no runs yet: no assistant, no crash

@@ -77,8 +77,9 @@ def build_app(home: str | os.PathLike | None = None, *, access: Access | None = 
     """The whole studio over `home` (see settings.resolve_home); a fresh home is seeded with demo pairs."""
     home = resolve_home(home)
     store = PreferenceStore(home)
+    extras = start_background_services(store)
     store.seed_demo_if_fresh()
-    ctx = StudioContext(home=Path(home), store=store, access=access or Access.from_settings())
+    ctx = StudioContext(home=Path(home), store=store, access=access or Access.from_settings(), extras=extras)
     with gr.Blocks(title=TITLE, fill_width=True) as blocks:
         ctx.blocks = blocks
         with gr.Row(equal_height=True):
@@ -98,6 +99,25 @@ def build_app(home: str | os.PathLike | None = None, *, access: Access | None = 
                 with gr.Tab(title, id=tab_id, elem_id=f"rm-tab-{tab_id}") as ctx.tab_blocks[tab_id]:
                     build_optional_tab(ctx, title, module, builder)
     return blocks
+
+
+def start_background_services(store: PreferenceStore) -> dict:
+    """Hub sync (restore an empty home, then commit the labels every few minutes) and the assistant scorer."""
+    from rmstudio import assist, hub_sync
+
+    services = {}
+    config = hub_sync.HubSyncConfig.from_env()
+    if config is not None:
+        try:
+            restored = hub_sync.restore_if_empty(store, config)
+            if restored:
+                print(f"rmstudio: restored from {config.repo_id}: {restored}", file=sys.stderr)
+            services["hub_sync"] = hub_sync.start(store, config)
+        except Exception as exc:  # noqa: BLE001 - the app must start even when the Hub is unreachable
+            print(f"warning: Hub sync to {config.repo_id} is off: {exc}", file=sys.stderr)
+    if store.settings().get("assistant"):
+        services["assistant_scorer"] = assist.BackgroundScorer(store).start()
+    return services
 
 
 def build_optional_tab(ctx: StudioContext, title: str, module: str, builder: str) -> None:

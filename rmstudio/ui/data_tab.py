@@ -15,6 +15,7 @@ from rmstudio.store import CHOICES
 from rmstudio.ui import data_views as views
 from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.render import message_html, panel
+from rmstudio.ui.team_panel import build_team_panel
 
 PAGE_SIZES = [25, 50, 100]
 BAR = {"height": 280, "y_lim": [0, None], "show_label": False}
@@ -30,6 +31,7 @@ def build_data_tab(ctx: StudioContext) -> None:
         importer = _build_import(ctx)
         browser = _build_browser(ctx)
         stats = _build_stats(ctx)
+        team = build_team_panel(ctx)
         _build_export(ctx)
 
     def on_page_load(request: gr.Request):
@@ -37,7 +39,7 @@ def build_data_tab(ctx: StudioContext) -> None:
         return gr.Markdown(visible=not admin), gr.Column(visible=admin)
 
     ctx.blocks.load(on_page_load, None, [note, admin_area], api_visibility="private", concurrency_limit=None)
-    for part in (browser, stats):  # opening the tab refreshes it (skipped, without an error, for annotators)
+    for part in (browser, stats, team):  # opening the tab refreshes it (skipped, without an error, for annotators)
         ctx.tab_blocks["data"].select(**part["on_open"])
     importer["done"].then(**browser["refresh"]).then(**stats["refresh"])
 

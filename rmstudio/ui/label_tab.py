@@ -111,6 +111,37 @@ def undo(ctx: StudioContext, annotator: str) -> LabelScreen:
     return screen_for(ctx.store.get_pair(pair_id), f"Undid your label on pair #{pair_id}.")
 
 
+def _side_name(choice: str, left: str | None) -> str:
+    return "A (left)" if choice == left else "B (right)"
+
+
+def assistant_line(ctx: StudioContext, state: dict) -> str:
+    """The model assistant's view: of the pair on screen, or — in blind mode — of the pair just judged."""
+    from rmstudio import assist
+
+    if not ctx.store.settings().get("assistant"):
+        return ""
+    if not assist.is_blind(ctx.store):
+        if state.get("id") is None:
+            return ""
+        hint = assist.suggestion(ctx.store, int(state["id"]))
+        if hint is None or "error" in hint:
+            return f"Assistant unavailable: {html.escape(hint['error'])}" if hint else ""
+        return (f"🤖 Assistant prefers **{_side_name(hint['prefers'], state.get('left'))}** "
+                f"({hint['confidence']:.0%} confident)")
+    judged = state.get("judged") or {}
+    if judged.get("id") is None:
+        return "🤖 Blind mode: the assistant's pick is shown after you choose."
+    hint = assist.suggestion(ctx.store, int(judged["id"]))
+    if hint is None or "error" in hint:
+        return f"Assistant unavailable: {html.escape(hint['error'])}" if hint else ""
+    picked = _side_name(hint["prefers"], judged.get("left"))
+    yours = {"left": "A (left)", "right": "B (right)"}.get(judged.get("side"))
+    verdict = "" if yours is None else (" — the same as you" if yours == picked else f" — you chose {yours}")
+    return (f"🤖 On the pair you just judged (#{judged['id']}), the assistant preferred **{picked}** "
+            f"({hint['confidence']:.0%} confident){verdict}.")
+
+
 def guest_name() -> str:
     """A default name for a visitor without a login, so two browsers never share one identity by accident."""
     return f"guest-{secrets.token_hex(2)}"
@@ -132,6 +163,7 @@ def build_label_tab(ctx: StudioContext) -> None:
                                         value=read_guidelines(ctx.home), elem_id="rm-guidelines-edit")
             save_button = gr.Button("Save guidelines", size="sm", elem_id="rm-guidelines-save")
     notice = gr.Markdown(elem_id="rm-notice")
+    suggestion = gr.Markdown(elem_id="rm-suggestion")
     current = gr.State({"id": None, "left": None, "annotator": None})
     remembered_name = gr.BrowserState("", storage_key="rmstudio-annotator")
     with gr.Column(visible=True, elem_id="rm-pair") as pair_box:
@@ -154,8 +186,9 @@ def build_label_tab(ctx: StudioContext) -> None:
 
     outputs = [current, prompt, left, right, notice, pair_box, empty_box]
 
-    def shown(screen: LabelScreen, annotator: str) -> list:
-        return [{"id": screen.pair_id, "left": screen.left, "annotator": annotator}, screen.prompt_html,
+    def shown(screen: LabelScreen, annotator: str, judged: dict | None = None) -> list:
+        state = {"id": screen.pair_id, "left": screen.left, "annotator": annotator, "judged": judged}
+        return [state, screen.prompt_html,
                 screen.left_html, screen.right_html, screen.notice,
                 gr.Column(visible=not screen.empty), gr.Column(visible=screen.empty)]
 
@@ -181,7 +214,8 @@ def build_label_tab(ctx: StudioContext) -> None:
         @shows_errors
         def handler(state: dict, typed: str, request: gr.Request):
             annotator = ctx.annotator(request, typed)
-            return shown(judge(ctx, annotator, state.get("id"), state.get("left"), side), annotator)
+            judged = {"id": state.get("id"), "left": state.get("left"), "side": side}
+            return shown(judge(ctx, annotator, state.get("id"), state.get("left"), side), annotator, judged)
         handler.__name__ = f"label_{side}"
         return handler
 
@@ -201,6 +235,10 @@ def build_label_tab(ctx: StudioContext) -> None:
     def on_progress(state: dict, request: gr.Request):
         return progress_line(ctx, ctx.annotator(request, state.get("annotator"))) if state.get("annotator") else ""
 
+    @shows_errors
+    def on_suggest(state: dict):
+        return assistant_line(ctx, state)
+
     fast = {"concurrency_limit": None, "show_progress": "hidden"}
     then_progress = {"fn": on_progress, "inputs": [current], "outputs": [progress], "api_visibility": "private",
                      **fast}
@@ -214,7 +252,8 @@ def build_label_tab(ctx: StudioContext) -> None:
     for side, button in buttons.items():
         events.append(button.click(on_judge(side), [current, name], outputs, api_name=f"label_{side}", **fast))
     for event in events:
-        event.then(**then_progress)
+        event.then(**then_progress).then(on_suggest, [current], [suggestion], api_visibility="private",
+                                         show_progress="hidden", concurrency_limit=2)
     save_button.click(on_save_guidelines, [guideline_text], [guidelines], api_name="save_guidelines")
     to_data.click(lambda: gr.Tabs(selected="data"), None, [ctx.tabs], api_visibility="private")
     to_train.click(lambda: gr.Tabs(selected="train"), None, [ctx.tabs], api_visibility="private")

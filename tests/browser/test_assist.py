@@ -1,0 +1,48 @@
+"""The model assistant in the Label tab, in a real Chromium with a real trained checkpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from rmstudio import assist
+from rmstudio.store import PreferenceStore
+from tests.browser.conftest import open_app, start_server
+from tests.browser.test_label import shown_pair_id, wait_for_other_pair, wait_for_text
+from tests.scoring_helpers import checkpoint
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def assisted_server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("assisted")
+    store = PreferenceStore(home)
+    store.seed_demo_if_fresh()
+    assist.configure(store, assistant=checkpoint(), order="random", blind=True)
+    running = start_server(home)
+    yield running
+    running.stop()
+
+
+def test_blind_suggestion_appears_only_after_the_choice(assisted_server, new_page):
+    page = new_page()
+    open_app(page, assisted_server.url)
+    wait_for_text(page, "#rm-suggestion", "Blind mode")
+    assert "preferred" not in page.inner_text("#rm-suggestion")
+    first = shown_pair_id(page)
+    page.keyboard.press("1")
+    wait_for_other_pair(page, first)
+    wait_for_text(page, "#rm-suggestion", f"(#{first})")
+    text = page.inner_text("#rm-suggestion")
+    assert "the assistant preferred" in text and "confident" in text
+
+
+def test_without_blind_mode_the_suggestion_is_shown_with_the_pair(assisted_server, new_page):
+    assist.configure(PreferenceStore(assisted_server.home), blind=False)
+    try:
+        page = new_page()
+        open_app(page, assisted_server.url)
+        wait_for_text(page, "#rm-suggestion", "Assistant prefers")
+        assert "confident" in page.inner_text("#rm-suggestion")
+    finally:
+        assist.configure(PreferenceStore(assisted_server.home), blind=True)
