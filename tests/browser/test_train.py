@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -146,3 +146,29 @@ def test_a_second_run_finishes_with_eval_accuracy_in_the_table(server, new_page)
     fresh.locator("#train-acc-plot .mark-line path").first.wait_for()
     fresh.wait_for_timeout(500)  # let the plots finish their layout
     screenshot(fresh, "train.png")
+
+
+def test_annotators_cannot_train_in_the_page_or_through_the_api(tmp_path, new_page):
+    from gradio_client import Client
+
+    server = start_server(tmp_path, auth=["alice:pw-alice", "bob:pw-bob"], env={"RMSTUDIO_ADMINS": "alice"})
+    try:
+        page = new_page()
+        page.goto(server.url)
+        page.get_by_label("username").fill("bob")
+        page.get_by_label("password").fill("pw-bob")
+        page.get_by_role("button", name="Login").click()
+        page.get_by_role("tab", name="Train").click()
+        page.wait_for_function("() => document.querySelector('#train-admin-note').innerText.includes('Only admins')")
+        assert page.locator("#train-start").is_disabled() and page.locator("#train-cancel").is_disabled()
+
+        client = Client(server.url, auth=("bob", "pw-bob"), verbose=False)
+        endpoint = client.view_api(return_format="dict")["named_endpoints"]["/train_submit"]
+        by_label = {"Training data": "Built-in demo pairs", "Backbone": "Embedded default (MiniLM)",
+                    "Preset": "auto", "LR schedule": "linear", "LoRA": False, "Model path or Hub id": ""}
+        args = [by_label.get(p["label"]) for p in endpoint["parameters"]]
+        with pytest.raises(Exception, match="only admins may start training"):
+            client.predict(*args, api_name="/train_submit")
+        assert run_ids(server.home) == set()  # refused before anything was written
+    finally:
+        server.stop()
