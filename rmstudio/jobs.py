@@ -41,6 +41,7 @@ from rmstudio.settings import resolve_home, runs_dir
 ACTIVE = ("queued", "running")
 TERMINAL = ("succeeded", "failed", "cancelled", "interrupted")
 RESUMABLE = ("interrupted", "failed", "cancelled")
+STAGING = ".new-"  # prefix of a run directory being prepared (invisible to the queue and lists)
 CANCEL_GRACE_SECONDS = 120.0  # after SIGTERM the worker finishes its step and saves; then it is killed
 
 
@@ -124,27 +125,35 @@ def prepare(home, spec) -> Path:
     spec.home = str(home)
     spec.validate()
     _check_model(spec.model)
-    run_dir = _new_run_dir(home)
-    run_id = run_dir.name
-    try:
+    with _new_run_dir(home) as run_dir:
         spec.data_hash = training.freeze_data(spec, run_dir)
         spec.to_json(run_dir / "spec.json")
-        update_status(run_dir, run_id=run_id, state="queued", pid=None, created_at=time.time(),
-                      started_at=None, finished_at=None, error=None, data_pairs=_count_rows(run_dir))
+        update_status(run_dir, run_id=run_dir.name[len(STAGING):], state="queued", pid=None,
+                      created_at=time.time(), started_at=None, finished_at=None, error=None,
+                      data_pairs=_count_rows(run_dir))
+    return run_dir.with_name(run_dir.name[len(STAGING):])
+
+
+@contextlib.contextmanager
+def _new_run_dir(home: Path):
+    """A hidden staging directory for a new run, moved into place (queued, complete) when the block ends.
+
+    Readers never see a half-made run; on an exception it is removed and nothing is left behind.
+    """
+    root = runs_dir(home)
+    while True:
+        staging = root / f"{STAGING}{new_run_id()}"
+        with contextlib.suppress(FileExistsError):
+            staging.mkdir()
+            break
+    try:
+        yield staging
+        os.rename(staging, root / staging.name[len(STAGING):])
     except BaseException:
         import shutil
 
-        shutil.rmtree(run_dir, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
-    return run_dir
-
-
-def _new_run_dir(home: Path) -> Path:
-    while True:
-        run_dir = runs_dir(home) / new_run_id()
-        with contextlib.suppress(FileExistsError):
-            run_dir.mkdir()
-            return run_dir
 
 
 def submit_generation(home, spec) -> str:
@@ -158,12 +167,13 @@ def submit_generation(home, spec) -> str:
     spec = spec if isinstance(spec, GenerateSpec) else GenerateSpec.from_dict(dict(spec))
     spec.home = str(home)
     spec.validate()
-    run_dir = _new_run_dir(home)
-    spec.to_json(run_dir / "spec.json")
-    update_status(run_dir, run_id=run_dir.name, state="queued", pid=None, created_at=time.time(), started_at=None,
-                  finished_at=None, error=None, kind="generate", data_pairs=len(spec.prompts))
+    with _new_run_dir(home) as run_dir:
+        run_id = run_dir.name[len(STAGING):]
+        spec.to_json(run_dir / "spec.json")
+        update_status(run_dir, run_id=run_id, state="queued", pid=None, created_at=time.time(), started_at=None,
+                      finished_at=None, error=None, kind="generate", data_pairs=len(spec.prompts))
     dispatch(home)
-    return run_dir.name
+    return run_id
 
 
 def _check_model(model: str) -> None:
@@ -254,28 +264,27 @@ def _mark_if_running(run_dir: Path, **fields) -> dict:
 def status(home, run_id: str) -> dict:
     """The run's status.json (state, pid, times, error, log_tail, progress, summary) plus run_id/run_dir.
 
-    A run directory that was deleted reports state `gone`; a worker that died reports `failed`.
+    A run directory that was deleted reports state `gone`; a worker that died reports `failed` (and
+    the next queued run starts: a killed worker could not do that itself).
     """
     run_dir = run_path(home, run_id)
     if not run_dir.is_dir():
         return {"run_id": run_id, "state": "gone", "run_dir": str(run_dir),
                 "error": f"run directory {run_dir} does not exist (deleted?)"}
     try:
-        st = _refresh(run_dir)
+        st = _refresh_and_advance(home, run_dir)
     except FileNotFoundError:  # deleted between the check and the read
         return {"run_id": run_id, "state": "gone", "run_dir": str(run_dir), "error": "run directory was deleted"}
     return {**st, "run_id": run_id, "run_dir": str(run_dir)}
 
 
-def _seconds(value) -> float | None:
-    if value is None or isinstance(value, (int, float)):
-        return value
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(str(value)).timestamp()
-    except ValueError:
-        return None
+def _refresh_and_advance(home, run_dir: Path) -> dict:
+    """`_refresh`, then dispatch when that found the run's worker gone (outside dispatch only)."""
+    was_running = read_status(run_dir).get("state") == "running"
+    st = _refresh(run_dir)
+    if was_running and st.get("state") != "running":
+        dispatch(home)
+    return st
 
 
 def list_runs(home) -> list[dict]:
@@ -284,9 +293,9 @@ def list_runs(home) -> list[dict]:
     rows = []
     for run_dir in run_dirs(root, newest_first=True):
         with contextlib.suppress(FileNotFoundError):
-            st, spec = _refresh(run_dir), read_spec(run_dir)
+            st, spec = _refresh_and_advance(home, run_dir), read_spec(run_dir)
             summary = st.get("summary") or {}
-            start, end = _seconds(st.get("started_at")), _seconds(st.get("finished_at"))
+            start, end = st.get("started_at"), st.get("finished_at")  # time.time() floats
             if start and not end and st.get("state") == "running":
                 end = time.time()
             rows.append({
@@ -369,51 +378,56 @@ def read_metrics(home, run_id: str, since: int = 0) -> list[dict]:
 
 
 def run_foreground(home, spec, progress: bool = True) -> dict:
-    """Train now with the same worker as the app (CLI `train`), showing a progress bar on stderr.
+    """Train with the same queue and worker as the app and wait for the end (CLI `train`), showing a
+    progress bar on stderr. A run already training on the device goes first: this one waits its turn.
 
     Returns the run's summary; raises BadInput for bad input (also when the worker finds it) and
-    RuntimeError with the log tail when the worker fails. Ctrl-C cancels the run (it still saves).
+    RuntimeError with the log tail when the run fails. Ctrl-C cancels the run (it still saves).
     """
-    run_dir = prepare(home, spec)
-    with locked(run_dir.parent / ".dispatch.lock"):  # counts as the device's running job meanwhile
-        proc = _launch(run_dir)
-    if proc is None:
-        raise RuntimeError(read_status(run_dir).get("error"))
+    run_id = submit(home, spec)
     try:
-        _follow(run_dir, proc, progress)
+        st = _follow(home, run_id, progress)
     except KeyboardInterrupt:
-        cancel(home, run_dir.name, wait=True)
+        cancel(home, run_id, wait=True)
         raise
-    st = _refresh(run_dir)
     if st.get("state") == "succeeded":
-        return {"run_id": run_dir.name, **(st.get("summary") or {})}
+        return {"run_id": run_id, **(st.get("summary") or {})}
     message = st.get("error") or f"the run ended {st.get('state')}"
     if st.get("error_type") == "BadInput":
         raise BadInput(message)
-    tail = st.get("log_tail") or log_tail(run_dir)
-    raise RuntimeError(f"run {run_dir.name} {st.get('state')}: {message}\n--- log tail ---\n{tail}")
+    tail = st.get("log_tail") or (log_tail(st["run_dir"]) if st.get("state") != "gone" else "")
+    raise RuntimeError(f"run {run_id} {st.get('state')}: {message}\n--- log tail ---\n{tail}")
 
 
-def _follow(run_dir: Path, proc: subprocess.Popen, progress: bool) -> None:
-    """Wait for the worker, drawing its progress (status.json) and latest loss/accuracy on stderr."""
+def _follow(home, run_id: str, progress: bool) -> dict:
+    """Wait until the run ends, drawing its progress and latest loss/accuracy on stderr; its final status."""
     from tqdm import tqdm
 
     bar = tqdm(total=None, unit="step", file=sys.stderr, disable=not progress, dynamic_ncols=True,
-               desc=f"train {run_dir.name}")
-    home, held = run_dir.parent.parent, 0
+               desc=f"train {run_id}")
+    held = 0
     try:
-        while proc.poll() is None:
+        while (st := status(home, run_id))["state"] in ACTIVE:
+            if st["state"] == "queued":
+                bar.set_description_str(f"train {run_id} (waiting for the running job)")
+            else:
+                new = read_metrics(home, run_id, since=held)
+                held += len(new)
+                bar.set_description_str(f"train {run_id}")
+                _draw_progress(bar, st.get("progress") or {}, new)
             time.sleep(0.5)
-            prog = read_status(run_dir).get("progress") or {}
-            if prog.get("total_steps") and bar.total != prog["total_steps"]:
-                bar.total = prog["total_steps"]
-                bar.refresh()
-            if prog.get("step") is not None and prog["step"] > bar.n:
-                bar.update(prog["step"] - bar.n)
-            new = read_metrics(home, run_dir.name, since=held)
-            held += len(new)
-            last = next((m for m in reversed(new) if m.get("loss") is not None), None)
-            if last:
-                bar.set_postfix({k: round(last[k], 3) for k in ("loss", "accuracy") if isinstance(last.get(k), float)})
+        return st
     finally:
         bar.close()
+
+
+def _draw_progress(bar, progress: dict, new_metrics: list[dict]) -> None:
+    """Move the bar to the worker's step (status.json) and show the latest loss and train accuracy."""
+    if progress.get("total_steps") and bar.total != progress["total_steps"]:
+        bar.total = progress["total_steps"]
+        bar.refresh()
+    if progress.get("step") is not None and progress["step"] > bar.n:
+        bar.update(progress["step"] - bar.n)
+    last = next((m for m in reversed(new_metrics) if m.get("loss") is not None), None)
+    if last:
+        bar.set_postfix({k: round(last[k], 3) for k in ("loss", "accuracy") if isinstance(last.get(k), float)})

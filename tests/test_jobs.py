@@ -35,14 +35,17 @@ def wait_until(predicate, timeout: float = 180.0, every: float = 0.2, what: str 
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def fake_run(home: Path, state: str = "queued", **status) -> Path:
-    """A run directory as `jobs.prepare` leaves it, without the data (for protocol-only tests)."""
+def fake_run(home: Path, state: str = "queued", device: str | None = "own", **status) -> Path:
+    """A run directory as `jobs.prepare` leaves it, without the data (for protocol-only tests).
+
+    device "own": a device of its own (it never waits for another run); None: unnamed ("auto")."""
     run_id = jobs.new_run_id()
     while (home / "runs" / run_id).exists():
         run_id = jobs.new_run_id()
     run_dir = home / "runs" / run_id
     run_dir.mkdir(parents=True)
-    (run_dir / "spec.json").write_text(json.dumps({"model": "default", "device": "test-" + run_id}))
+    device = "test-" + run_id if device == "own" else device
+    (run_dir / "spec.json").write_text(json.dumps({"model": "default", "device": device}))
     jobs.update_status(run_dir, run_id=run_id, state=state, created_at=time.time(), **status)
     return run_dir
 
@@ -177,6 +180,42 @@ def test_dispatch_starts_a_run_once_and_waits_for_a_busy_device(tmp_path):
     finally:
         os.killpg(busy.pid, signal.SIGKILL)
         busy.wait()
+
+
+def test_queue_advances_when_a_killed_worker_is_noticed(tmp_path):
+    """A SIGKILLed worker cannot start the next run; the status read that notices its death does."""
+    busy = fake_run(tmp_path, state="running", device=None)
+    proc = sleeper(busy)
+    waiting = fake_run(tmp_path, device=None)
+    assert jobs.dispatch(tmp_path) == [] and jobs.status(tmp_path, waiting.name)["state"] == "queued"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert jobs.status(tmp_path, busy.name)["state"] == "failed"
+    assert jobs.read_status(waiting)["state"] != "queued"  # started (its worker then fails here: no data)
+
+
+def test_cli_train_waits_for_the_running_job(tmp_path):
+    home = tmp_path / "home"
+    busy = fake_run(home, state="running", device=None)
+    proc = sleeper(busy)
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"prompt": f"p{i}", "chosen": "good", "rejected": "bad"}) + "\n"
+                             for i in range(30)))
+    cli = subprocess.Popen([sys.executable, "-m", "rmstudio", "train", "--home", str(home), "--data", str(pairs)],
+                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        mine = wait_until(lambda: [r for r in jobs.list_runs(home) if r["run_id"] != busy.name], timeout=60,
+                          what="the CLI's run")[0]
+        time.sleep(1.0)
+        assert jobs.status(home, mine["run_id"])["state"] == "queued" and cli.poll() is None
+        jobs.cancel(home, mine["run_id"])
+        out, err = cli.communicate(timeout=60)
+        assert cli.returncode == 1 and "cancelled" in json.loads(out.strip().splitlines()[-1])["error"]
+        assert "waiting for the running job" in err
+    finally:
+        cli.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def run_cli(*args: str, timeout: float = 300) -> tuple[int, dict, str]:
