@@ -144,21 +144,29 @@ class RunFilesCallback(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
-        if not state.is_world_process_zero or "train_runtime" in logs:
-            return
+        if state.is_world_process_zero and "train_runtime" not in logs:
+            self.write_record(state, logs)
+
+    def write_record(self, state, logs: dict) -> None:
+        """Append one metrics.jsonl line (also used for the final evaluation, logged after training)."""
         self._check_run_dir()
         eta = self.eta(state)
         record = {
             "step": state.global_step,
             "epoch": None if state.epoch is None else round(state.epoch, 4),
-            "loss": logs.get("loss"),
-            "accuracy": logs.get("accuracy"),
-            "margin": logs.get("margin"),
-            "eval_loss": logs.get("eval_loss"),
-            "eval_accuracy": logs.get("eval_accuracy"),
-            "eval_margin": logs.get("eval_margin"),
-            "learning_rate": logs.get("learning_rate"),
-            "grad_norm": logs.get("grad_norm"),
+            **{
+                key: logs.get(key)
+                for key in (
+                    "loss",
+                    "accuracy",
+                    "margin",
+                    "eval_loss",
+                    "eval_accuracy",
+                    "eval_margin",
+                    "learning_rate",
+                    "grad_norm",
+                )
+            },
             "elapsed": round(time.time() - self.started, 2),
             "eta": None if eta is None else round(eta, 1),
         }

@@ -10,6 +10,7 @@ checkpoint/
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -51,7 +52,13 @@ def evaluate_pairs(model, pairs, pad_id: int, *, bf16: bool = False) -> dict:
     cols = pairs.columns
     n = len(cols["chosen_ids"])
     if not n:
-        return {"eval_pairs": 0, "eval_accuracy": None, "eval_mean_margin": None, "per_category": {}}
+        return {
+            "eval_pairs": 0,
+            "eval_accuracy": None,
+            "eval_mean_margin": None,
+            "eval_loss": None,
+            "per_category": {},
+        }
     scores = reward_scores(model, cols["chosen_ids"] + cols["rejected_ids"], pad_id, bf16=bf16)
     margins = [scores[i] - scores[n + i] for i in range(n)]
     per_category: dict[str, list[int]] = {}
@@ -63,6 +70,7 @@ def evaluate_pairs(model, pairs, pad_id: int, *, bf16: bool = False) -> dict:
         "eval_pairs": n,
         "eval_accuracy": sum(m > 0 for m in margins) / n,
         "eval_mean_margin": sum(margins) / n,
+        "eval_loss": sum(math.log1p(math.exp(-m)) if m > -30 else -m for m in margins) / n,
         "per_category": {
             k: {"accuracy": v[0] / v[1], "pairs": v[1]} for k, v in sorted(per_category.items())
         },

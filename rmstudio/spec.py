@@ -80,7 +80,7 @@ class TrainSpec:
     logging_steps: int | None = None
     """Steps between metrics.jsonl lines; None = about 40 lines per run."""
     eval_steps: int | None = None
-    """Steps between evaluations; None = about 4 per run (plus a final one)."""
+    """Steps between evaluations; None = about 3 per run (plus a final one)."""
     save_every_seconds: float = 600.0
     """Save an intermediate (resumable) trainer checkpoint at most this often."""
     resume_from: str | None = None

@@ -23,8 +23,11 @@ GRADIENT_CHECKPOINTING_MIN_PARAMETERS = 1_000_000_000
 
 
 def count_parameters(model: str | None) -> tuple[int, int]:
-    """(parameters, position limit) of a model without loading its weights (meta device)."""
-    from accelerate import init_empty_weights
+    """(parameters, position limit) of a model without loading its weights (meta device).
+
+    `torch.device("meta")` is thread-local; accelerate's `init_empty_weights` patches nn.Module for every
+    thread, so in the web app a model loaded for scoring at the same moment would get meta tensors."""
+    import torch
     from transformers import AutoModelForSequenceClassification
 
     from rmstudio.encoding import default_max_length
@@ -32,7 +35,7 @@ def count_parameters(model: str | None) -> tuple[int, int]:
 
     _, config = load_config(model)
     config.num_labels = 1
-    with init_empty_weights():
+    with torch.device("meta"):
         net = AutoModelForSequenceClassification.from_config(config)
     return sum(p.numel() for p in net.parameters()), default_max_length(config)
 
@@ -124,7 +127,7 @@ def reward_config(spec: TrainSpec, run_dir: Path, hp: dict, device: dict, n_trai
     if "activation_checkpointing" in RewardConfig.__dataclass_fields__:  # transformers >= 5 renamed it
         device["activation_checkpointing"] = device.pop("gradient_checkpointing")
     total = _steps(spec, n_train, hp, world)
-    eval_steps = spec.eval_steps or max(1, total // 4)
+    eval_steps = spec.eval_steps or max(1, total // 3)
     return RewardConfig(
         output_dir=str(run_dir / CHECKPOINTS_DIR),
         per_device_train_batch_size=hp["batch_size"],
@@ -241,8 +244,6 @@ def run(spec: TrainSpec, run_dir, on_log=None, update_status=None) -> dict:
     started = time.time()
     result = trainer.train(resume_from_checkpoint=resume_checkpoint(spec, run_dir))
     train_seconds = time.time() - started
-    if held.rows and not files.stopped_early:
-        trainer.evaluate()  # logged to metrics.jsonl like the periodic evaluations
     state = "cancelled" if files.stopped_early else "succeeded"
     summary = {
         "state": state,
@@ -265,6 +266,15 @@ def run(spec: TrainSpec, run_dir, on_log=None, update_status=None) -> dict:
     model = final_model(trainer)
     evaluation = evaluate_pairs(model, held, backbone.tokenizer.pad_token_id, bf16=device["bf16"])
     summary["eval_accuracy"] = evaluation["eval_accuracy"]
+    if held.rows:  # the final evaluation, as a metrics line like the periodic ones
+        files.write_record(
+            trainer.state,
+            {
+                "eval_accuracy": evaluation["eval_accuracy"],
+                "eval_loss": evaluation["eval_loss"],
+                "eval_margin": evaluation["eval_mean_margin"],
+            },
+        )
     metadata = {
         "rmstudio_version": rmstudio.__version__,
         "base_model": backbone.name,
@@ -280,6 +290,10 @@ def run(spec: TrainSpec, run_dir, on_log=None, update_status=None) -> dict:
         run_dir, model, backbone.tokenizer, metadata=metadata, evaluation=evaluation, output=spec.output
     )
     summary["checkpoint"] = str(Path(spec.output).expanduser().resolve()) if spec.output else str(saved)
+    if state == "succeeded":  # resumable trainer checkpoints (optimizer state: 3x the model) are done with
+        import shutil
+
+        shutil.rmtree(run_dir / CHECKPOINTS_DIR, ignore_errors=True)
     return summary
 
 
