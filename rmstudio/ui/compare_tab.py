@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from rmstudio import jobs, run_views
+from rmstudio import compare_views, jobs, run_views
 from rmstudio.errors import BadInput
 from rmstudio.ui.train_form import UPLOAD_TYPES, on_load
 
@@ -47,7 +47,7 @@ def build_compare_tab(ctx) -> None:
         refresh_btn = gr.Button("Refresh runs", size="sm", scale=0, min_width=140)
     summary = gr.Markdown("Pick checkpoints and an eval set, then press **Compare**.", elem_id="compare-summary")
     with gr.Column(visible=False, elem_id="compare-results") as results:
-        table = gr.Dataframe(value=run_views.comparison_table({}, {}), interactive=False, elem_id="compare-table",
+        table = gr.Dataframe(value=compare_views.comparison_table({}, {}), interactive=False, elem_id="compare-table",
                              label="Side by side")
         with gr.Row():
             cat_plot = gr.BarPlot(x="bar", y="accuracy", color="checkpoint", y_lim=[0, 1], x_label_angle=-30,
@@ -56,12 +56,12 @@ def build_compare_tab(ctx) -> None:
             hist_plot = gr.LinePlot(x="margin", y="share", color="checkpoint", elem_id="compare-margins",
                                     title="Margin distribution (r_chosen − r_rejected)", y_title="share of pairs",
                                     show_label=False)
-            rel_plot = gr.ScatterPlot(x="confidence", y="accuracy", color="checkpoint", x_lim=[0.5, 1], y_lim=[0, 1],
+            rel_plot = gr.ScatterPlot(x="confidence", y="accuracy", color="checkpoint", x_lim=[0.45, 1], y_lim=[0, 1],
                                    title="Reliability (accuracy vs confidence)", elem_id="compare-reliability",
                                    show_label=False)
         gr.Markdown("### Where they disagree\nPairs on which the checkpoints prefer different responses, largest "
                     "disagreement first. Select a row to read the pair.")
-        dis_table = gr.Dataframe(value=run_views.disagreement_table({}, [], {}), interactive=False, wrap=True,
+        dis_table = gr.Dataframe(value=compare_views.disagreement_table({}, [], {}), interactive=False, wrap=True,
                                  max_height=300, elem_id="compare-disagreements", label="Disagreements")
         dis_title = gr.Markdown("", elem_id="compare-dis-title")
         with gr.Column(visible=False, elem_id="compare-detail") as detail:
@@ -111,18 +111,18 @@ def build_compare_tab(ctx) -> None:
             raise gr.Error(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - a message on the page, never a stack trace
             raise gr.Error(f"Comparison failed: {exc}") from None
-        names = run_views.checkpoint_names(checkpoints)
-        colors = run_views.series_colors(names)
+        names = compare_views.checkpoint_names(checkpoints)
+        colors = compare_views.series_colors(names)
         kept = {"names": names, "result": {**result, "disagreements": result["disagreements"][:DETAIL_ITEMS]},
                 "pairs": {i["index"]: rows[i["index"]] for i in result["disagreements"][:DETAIL_ITEMS]}}
         return {
             held: kept,
             summary: _summary(result, names),
-            table: run_views.comparison_table(result, names),
-            cat_plot: gr.update(value=run_views.category_frame(result, names), color_map=colors),
-            hist_plot: gr.update(value=run_views.margin_hist_frame(result, names), color_map=colors),
-            rel_plot: gr.update(value=run_views.reliability_frame(result, names), color_map=colors),
-            dis_table: run_views.disagreement_table(kept["result"], _pairs_list(kept), names),
+            table: compare_views.comparison_table(result, names),
+            cat_plot: gr.update(value=compare_views.category_frame(result, names), color_map=colors),
+            hist_plot: gr.update(value=compare_views.margin_hist_frame(result, names), color_map=colors),
+            rel_plot: gr.update(value=compare_views.reliability_frame(result, names), color_map=colors),
+            dis_table: compare_views.disagreement_table(kept["result"], _pairs_list(kept), names),
             dis_title: "" if result["disagreements"] else "*The checkpoints agree on every pair.*",
             prompt_box: "", chosen_box: "", rejected_box: "", dis_scores: _no_scores(),
             results: gr.update(visible=True), detail: gr.update(visible=False),
@@ -133,17 +133,19 @@ def build_compare_tab(ctx) -> None:
             raise gr.Error("Run a comparison first.")
         position = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         try:
-            info = run_views.disagreement_detail(kept["result"], _pairs_list(kept), kept["names"], position)
+            info = compare_views.disagreement_detail(kept["result"], _pairs_list(kept), kept["names"], position)
             scores = _pair_scores(kept, position)
         except (IndexError, BadInput) as exc:
             raise gr.Error(str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - e.g. a checkpoint deleted since the comparison
+            raise gr.Error(f"Could not score this pair: {exc}") from None
         return {dis_title: f"**{info['title']}**", prompt_box: info["prompt"], chosen_box: info["chosen"],
                 rejected_box: info["rejected"], dis_scores: scores if scores is not None else info["scores"],
                 detail: gr.update(visible=True)}
 
     def play(selected, extra_text, prompt, completions_text):
         checkpoints = _checkpoints(selected, extra_text)
-        completions = run_views.parse_completions(completions_text)
+        completions = compare_views.parse_completions(completions_text)
         if not (prompt or "").strip():
             raise gr.Error("Type a prompt first.")
         if len(completions) < 1:
@@ -156,7 +158,7 @@ def build_compare_tab(ctx) -> None:
             raise gr.Error(str(exc)) from None
         except Exception as exc:  # noqa: BLE001
             raise gr.Error(f"Scoring failed: {exc}") from None
-        return gr.update(value=run_views.ranked_playground(frame), visible=True)
+        return gr.update(value=compare_views.ranked_playground(frame), visible=True)
 
     quiet = {"show_progress": "hidden", "concurrency_limit": None, "api_visibility": "private"}
     refresh_out = [ckpts, eval_run, empty_row]
