@@ -33,7 +33,11 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "dpo_en_demo.
 
 
 def load_pool(shared: Path) -> list[dict]:
-    rows = [dict(r, origin="demo") for r in labeled_pairs(400, seed=7)]
+    # one schema for the whole pool: the demo's plain texts become single chat messages like dpo_en's
+    rows = [{"prompt": [{"role": "user", "content": r["prompt"]}],
+             "chosen": [{"role": "assistant", "content": r["chosen"]}],
+             "rejected": [{"role": "assistant", "content": r["rejected"]}], "origin": "demo"}
+            for r in labeled_pairs(400, seed=7)]
     if shared.is_file():
         seen = set()
         for r in read_source(str(shared)).rows:
