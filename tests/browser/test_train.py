@@ -149,9 +149,11 @@ def test_a_second_run_finishes_with_eval_accuracy_in_the_table(server, new_page)
 
 
 def test_annotators_cannot_train_in_the_page_or_through_the_api(tmp_path, new_page):
+    """Also a public demo Space's setup: demo mode on, and the page says training is capped."""
     from gradio_client import Client
 
-    server = start_server(tmp_path, auth=["alice:pw-alice", "bob:pw-bob"], env={"RMSTUDIO_ADMINS": "alice"})
+    server = start_server(tmp_path, auth=["alice:pw-alice", "bob:pw-bob"],
+                          env={"RMSTUDIO_ADMINS": "alice", "RMSTUDIO_DEMO_MODE": "1"})
     try:
         page = new_page()
         page.goto(server.url)
@@ -161,6 +163,7 @@ def test_annotators_cannot_train_in_the_page_or_through_the_api(tmp_path, new_pa
         page.get_by_role("tab", name="Train").click()
         page.wait_for_function("() => document.querySelector('#train-admin-note').innerText.includes('Only admins')")
         assert page.locator("#train-start").is_disabled() and page.locator("#train-cancel").is_disabled()
+        assert "Demo mode" in page.inner_text("#train-demo-note") and "at most" in page.inner_text("#train-demo-note")
 
         client = Client(server.url, auth=("bob", "pw-bob"), verbose=False)
         endpoint = client.view_api(return_format="dict")["named_endpoints"]["/train_submit"]
