@@ -5,8 +5,6 @@ Pure functions over the dict `evaluation.evaluate` returns (and its pairs): no g
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from rmstudio.run_views import as_text, format_share, is_number, round_or_none
@@ -17,16 +15,12 @@ COMPLETION_SEPARATOR = "---"
 
 
 def checkpoint_names(paths: list[str]) -> dict[str, str]:
-    """Short unique display names for checkpoint paths: the run id for run checkpoints, else the folder name."""
-    names: dict[str, str] = {}
-    for path in paths:
-        p = Path(str(path))
-        base = p.parent.name if p.name == "checkpoint" and p.parent.name else (p.name or str(path))
-        name, n = base, 2
-        while name in names.values():
-            name, n = f"{base} ({n})", n + 1
-        names[str(path)] = name
-    return names
+    """Display names of checkpoint paths, the same the playground table uses (`evaluation.short_names`):
+    the run id for run checkpoints, else the folder name (full paths when those would clash)."""
+    from rmstudio.evaluation import short_names
+
+    paths = [str(p) for p in paths]
+    return dict(zip(paths, short_names(paths), strict=True))
 
 
 def _results(result: dict, names: dict[str, str]) -> list[tuple[str, dict]]:

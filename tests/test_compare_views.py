@@ -9,8 +9,10 @@ from rmstudio import compare_views
 
 
 def test_checkpoint_names_are_short_and_unique():
-    names = compare_views.checkpoint_names(["/h/runs/r1/checkpoint", "/x/model", "/y/model"])
-    assert names == {"/h/runs/r1/checkpoint": "r1", "/x/model": "model", "/y/model": "model (2)"}
+    names = compare_views.checkpoint_names(["/h/runs/r1/checkpoint", "/x/model"])
+    assert names == {"/h/runs/r1/checkpoint": "r1", "/x/model": "model"}
+    clash = compare_views.checkpoint_names(["/x/model", "/y/model"])
+    assert clash == {"/x/model": "/x/model", "/y/model": "/y/model"}
 
 
 RESULT = {
