@@ -159,6 +159,16 @@ def reward_config(spec: TrainSpec, run_dir: Path, hp: dict, device: dict, n_trai
     )
 
 
+def _frozen_weights_dtype(spec: TrainSpec):
+    """bf16 base weights for LoRA on a bf16 GPU (the frozen weights need no fp32 master copy); else fp32."""
+    import torch
+
+    on_gpu = torch.cuda.is_available() and spec.device != "cpu"
+    if spec.lora and on_gpu and spec.bf16 is not False and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
+
+
 def _trainer_class():
     from trl import RewardTrainer
 
@@ -215,7 +225,7 @@ def run(spec: TrainSpec, run_dir, on_log=None, update_status=None) -> dict:
     spec.data_hash = freeze_data(spec, run_dir)
     rows = read_frozen(run_dir)
     conversational = bool(rows) and is_conversational(rows[0]["chosen"])
-    backbone = load_backbone(spec.model, conversational=conversational)
+    backbone = load_backbone(spec.model, conversational=conversational, dtype=_frozen_weights_dtype(spec))
     hp = hyperparameters(spec, get_preset(spec.preset, backbone.num_parameters), backbone.max_length)
     encoder = PairEncoder(backbone.tokenizer, hp["max_length"])
     train_rows, eval_rows = split_pairs(rows, spec.eval_fraction, spec.seed)

@@ -321,19 +321,20 @@ def test_lora_run_saves_a_merged_loadable_model(tmp_path):
     spec = TrainSpec(
         data=str(tmp_path / "demo.jsonl"),
         lora=True,
-        max_steps=3,
+        max_steps=2,
         batch_size=4,
-        max_pairs=40,
+        max_pairs=24,
         learning_rate=1e-3,
         max_length=96,
+        eval_steps=100,  # only the final evaluation
     )
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        summary = training.run(spec, tmp_path / "run")  # run_dir is created by freeze_data's caller normally
+        summary = training.run(spec, tmp_path / "run")
     finally:
         signal.signal(signal.SIGTERM, previous)
     ckpt = summary["checkpoint"]
-    assert summary["state"] == "succeeded" and summary["steps"] == 3
+    assert summary["state"] == "succeeded" and summary["steps"] == 2
     assert not os.path.exists(os.path.join(ckpt, "adapter_config.json"))
     model = AutoModelForSequenceClassification.from_pretrained(ckpt)
     assert model.config.num_labels == 1 and not any("lora" in n for n, _ in model.named_parameters())
