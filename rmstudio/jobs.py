@@ -340,6 +340,7 @@ def recover(home) -> list[str]:
     Returns the ids marked interrupted (they can be resumed with `resume`).
     """
     root = runs_dir(resolve_home(home))
+    _remove_stale_staging(root)
     interrupted = []
     for run_dir in run_dirs(root):
         with contextlib.suppress(FileNotFoundError):
@@ -348,6 +349,16 @@ def recover(home) -> list[str]:
                 interrupted.append(run_dir.name)
     dispatch(home)
     return interrupted
+
+
+def _remove_stale_staging(root: Path, older_than: float = 3600.0) -> None:
+    """Remove run directories whose preparation was cut short (the process died) over an hour ago."""
+    import shutil
+
+    for staging in root.glob(f"{STAGING}*"):
+        with contextlib.suppress(OSError):
+            if time.time() - staging.stat().st_mtime > older_than:
+                shutil.rmtree(staging)
 
 
 def resume(home, run_id: str) -> str:
@@ -378,56 +389,10 @@ def read_metrics(home, run_id: str, since: int = 0) -> list[dict]:
 
 
 def run_foreground(home, spec, progress: bool = True) -> dict:
-    """Train with the same queue and worker as the app and wait for the end (CLI `train`), showing a
-    progress bar on stderr. A run already training on the device goes first: this one waits its turn.
+    """Queue a run and wait for its end with a progress bar on stderr (CLI `train`); its summary.
 
-    Returns the run's summary; raises BadInput for bad input (also when the worker finds it) and
-    RuntimeError with the log tail when the run fails. Ctrl-C cancels the run (it still saves).
+    See `rmstudio.foreground.run_foreground`.
     """
-    run_id = submit(home, spec)
-    try:
-        st = _follow(home, run_id, progress)
-    except KeyboardInterrupt:
-        cancel(home, run_id, wait=True)
-        raise
-    if st.get("state") == "succeeded":
-        return {"run_id": run_id, **(st.get("summary") or {})}
-    message = st.get("error") or f"the run ended {st.get('state')}"
-    if st.get("error_type") == "BadInput":
-        raise BadInput(message)
-    tail = st.get("log_tail") or (log_tail(st["run_dir"]) if st.get("state") != "gone" else "")
-    raise RuntimeError(f"run {run_id} {st.get('state')}: {message}\n--- log tail ---\n{tail}")
+    from rmstudio.foreground import run_foreground as follow_to_the_end
 
-
-def _follow(home, run_id: str, progress: bool) -> dict:
-    """Wait until the run ends, drawing its progress and latest loss/accuracy on stderr; its final status."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=None, unit="step", file=sys.stderr, disable=not progress, dynamic_ncols=True,
-               desc=f"train {run_id}")
-    held = 0
-    try:
-        while (st := status(home, run_id))["state"] in ACTIVE:
-            if st["state"] == "queued":
-                bar.set_description_str(f"train {run_id} (waiting for the running job)")
-            else:
-                new = read_metrics(home, run_id, since=held)
-                held += len(new)
-                bar.set_description_str(f"train {run_id}")
-                _draw_progress(bar, st.get("progress") or {}, new)
-            time.sleep(0.5)
-        return st
-    finally:
-        bar.close()
-
-
-def _draw_progress(bar, progress: dict, new_metrics: list[dict]) -> None:
-    """Move the bar to the worker's step (status.json) and show the latest loss and train accuracy."""
-    if progress.get("total_steps") and bar.total != progress["total_steps"]:
-        bar.total = progress["total_steps"]
-        bar.refresh()
-    if progress.get("step") is not None and progress["step"] > bar.n:
-        bar.update(progress["step"] - bar.n)
-    last = next((m for m in reversed(new_metrics) if m.get("loss") is not None), None)
-    if last:
-        bar.set_postfix({k: round(last[k], 3) for k in ("loss", "accuracy") if isinstance(last.get(k), float)})
+    return follow_to_the_end(home, spec, progress=progress)

@@ -139,8 +139,12 @@ def test_dead_worker_is_failed_with_log_tail_and_restart_marks_interrupted(tmp_p
     alive, dead = sleeper(survivor), sleeper(orphan)
     os.killpg(dead.pid, signal.SIGKILL)
     dead.wait()
+    stale, fresh = tmp_path / "runs" / ".new-20200101-000000-0000", tmp_path / "runs" / ".new-20991231-000000-0000"
+    stale.mkdir(), fresh.mkdir()
+    os.utime(stale, (0, 0))  # a preparation cut short long ago; `fresh` may still be in progress
     try:
         interrupted = jobs.recover(tmp_path)
+        assert not stale.exists() and fresh.exists()
         assert interrupted == [orphan.name]
         assert jobs.status(tmp_path, orphan.name)["state"] == "interrupted"
         assert jobs.status(tmp_path, survivor.name)["state"] == "running"
@@ -194,7 +198,8 @@ def test_queue_advances_when_a_killed_worker_is_noticed(tmp_path):
     assert jobs.read_status(waiting)["state"] != "queued"  # started (its worker then fails here: no data)
 
 
-def test_cli_train_waits_for_the_running_job(tmp_path):
+@pytest.mark.parametrize("stop", ["jobs cancel", "SIGINT", "SIGTERM"])
+def test_cli_train_waits_for_the_running_job_and_stops_with_its_run(tmp_path, stop):
     home = tmp_path / "home"
     busy = fake_run(home, state="running", device=None)
     proc = sleeper(busy)
@@ -205,12 +210,17 @@ def test_cli_train_waits_for_the_running_job(tmp_path):
                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         mine = wait_until(lambda: [r for r in jobs.list_runs(home) if r["run_id"] != busy.name], timeout=60,
-                          what="the CLI's run")[0]
+                          what="the CLI's run")[0]["run_id"]
         time.sleep(1.0)
-        assert jobs.status(home, mine["run_id"])["state"] == "queued" and cli.poll() is None
-        jobs.cancel(home, mine["run_id"])
+        assert jobs.status(home, mine)["state"] == "queued" and cli.poll() is None  # waits its turn
+        if stop == "jobs cancel":
+            jobs.cancel(home, mine)
+        else:
+            cli.send_signal(getattr(signal, stop))  # Ctrl-C, or `timeout`: the run stops with the command
         out, err = cli.communicate(timeout=60)
-        assert cli.returncode == 1 and "cancelled" in json.loads(out.strip().splitlines()[-1])["error"]
+        error = json.loads(out.strip().splitlines()[-1])["error"]
+        assert cli.returncode == 1 and (error == "interrupted" if stop != "jobs cancel" else "cancelled" in error)
+        assert jobs.status(home, mine)["state"] == "cancelled"
         assert "waiting for the running job" in err
     finally:
         cli.kill()
