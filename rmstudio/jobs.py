@@ -79,7 +79,11 @@ def _launch(run_dir: Path) -> subprocess.Popen | None:
     except OSError as exc:
         update_status(run_dir, state="failed", error=f"could not start the worker: {exc}", finished_at=time.time())
         return None
-    update_status(run_dir, state="running", pid=proc.pid, started_at=time.time(), finished_at=None, error=None)
+    with locked(run_dir / ".status.lock"):  # unless a quick worker already wrote its own (final) state
+        st = read_status(run_dir)
+        if st.get("state") == "queued":
+            st.update(state="running", pid=proc.pid, started_at=time.time(), finished_at=None, error=None)
+            write_json_atomic(run_dir / "status.json", st)
     return proc
 
 
