@@ -29,6 +29,7 @@ from rmstudio.scoring import RewardScorer, clear_cache  # noqa: E402
 from rmstudio.spec import TrainSpec  # noqa: E402
 from rmstudio.training import run as train_run  # noqa: E402
 
+MAX_LENGTH = 128  # tokens per text: the end of the prompt and the response; keeps 20+ retrainings affordable
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "dpo_en_demo.json"
 
 
@@ -51,7 +52,7 @@ def load_pool(shared: Path) -> list[dict]:
 def train(rows: list[dict], work: Path, seed: int) -> str:
     data = work / f"train-{time.time_ns()}.jsonl"
     data.write_text("".join(json.dumps({k: r[k] for k in ("prompt", "chosen", "rejected")}) + "\n" for r in rows))
-    spec = TrainSpec(data=str(data), home=str(work), eval_fraction=0.0, seed=seed, epochs=2)
+    spec = TrainSpec(data=str(data), home=str(work), eval_fraction=0.0, seed=seed, epochs=2, max_length=MAX_LENGTH)
     summary = train_run(spec, work / f"run-{time.time_ns()}")
     return summary["checkpoint"]
 
