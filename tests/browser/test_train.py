@@ -4,6 +4,7 @@ browser re-attach, cancel one run, let another finish."""
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import pytest
@@ -13,6 +14,7 @@ from tests.browser.conftest import screenshot, start_server
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 RUN_TIMEOUT = 240_000  # ms: a tiny run on the embedded MiniLM takes well under a minute; the machine is shared
 
 
@@ -59,8 +61,9 @@ def set_number(page, name: str, value) -> None:
 
 
 def run_ids(home) -> set[str]:
+    """Ids of the run directories in `home` (not the hidden ones a run is prepared in)."""
     runs = home / "runs"
-    return {p.name for p in runs.iterdir() if p.is_dir()} if runs.is_dir() else set()
+    return {p.name for p in runs.iterdir() if p.is_dir() and RUN_ID.match(p.name)} if runs.is_dir() else set()
 
 
 def start_run(page, home, *, max_steps: int) -> str:
@@ -80,8 +83,13 @@ def start_run(page, home, *, max_steps: int) -> str:
         assert time.monotonic() < deadline, "pressing Train created no run directory"
         time.sleep(0.2)
     (run_id,) = run_ids(home) - before
-    page.wait_for_function("id => document.querySelector('#train-run input').value === id", arg=run_id,
-                           timeout=90_000)  # after the data snapshot is written
+    shown = "id => document.querySelector('#train-run input').value === id"
+    try:
+        page.wait_for_function(shown, arg=run_id, timeout=120_000)  # after the data snapshot is written
+    except Exception as exc:  # say why: an error toast, or what the run directory holds
+        toasts = page.locator(".toast-body").all_inner_texts()
+        files = sorted(p.name for p in (home / "runs" / run_id).glob("*")) if (home / "runs" / run_id).exists() else None
+        raise AssertionError(f"run {run_id} not shown; toasts={toasts} files={files}") from exc
     return run_id
 
 
