@@ -43,8 +43,14 @@ def open_compare(page, url: str) -> None:
 def pick_checkpoint(page, run_id: str) -> None:
     """Select a finished run in the checkpoint dropdown (typing filters the options, Enter picks the match)."""
     box = page.locator("#compare-ckpts input")
-    box.click()
-    page.get_by_role("option", name=run_id, exact=False).first.wait_for()
+    option = page.get_by_role("option", name=run_id, exact=False).first
+    for _ in range(5):  # the list refreshes when the tab opens, which may close it right after the click
+        box.click()
+        try:
+            option.wait_for(timeout=4_000)
+            break
+        except Exception:  # noqa: BLE001 - closed by the refresh: open it again
+            page.keyboard.press("Escape")
     box.fill(run_id)
     box.press("Enter")
     page.keyboard.press("Escape")
