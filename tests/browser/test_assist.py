@@ -7,10 +7,17 @@ import pytest
 from rmstudio import assist
 from rmstudio.store import PreferenceStore
 from tests.browser.conftest import open_app, start_server
-from tests.browser.test_label import shown_pair_id, wait_for_other_pair, wait_for_text
+from tests.browser.test_label import shown_pair_id, wait_for_other_pair
 from tests.scoring_helpers import checkpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+MODEL_WAIT_MS = 120_000  # the server loads the checkpoint on first use; generous on a busy 2-core machine
+
+
+def wait_for_text(page, selector: str, text: str) -> None:
+    page.wait_for_function("([selector, text]) => { const el = document.querySelector(selector);"
+                           " return el && el.textContent.includes(text); }", arg=[selector, text],
+                           timeout=MODEL_WAIT_MS)
 
 
 @pytest.fixture(scope="module")
