@@ -120,7 +120,7 @@ def new_page(chromium):
 
     def make(viewport=(1400, 1000)):
         context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        context.set_default_timeout(20_000)
+        context.set_default_timeout(60_000)  # CI machines are small and may be busy: wait, do not flake
         contexts.append(context)
         page = context.new_page()
         page.dialogs = []  # every alert/confirm/prompt the page opens, dismissed and remembered

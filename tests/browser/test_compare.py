@@ -47,7 +47,7 @@ def pick_checkpoint(page, run_id: str) -> None:
     for _ in range(5):  # the list refreshes when the tab opens, which may close it right after the click
         box.click()
         try:
-            option.wait_for(timeout=4_000)
+            option.wait_for(timeout=10_000)
             break
         except Exception:  # noqa: BLE001 - closed by the refresh: open it again
             page.keyboard.press("Escape")
