@@ -209,7 +209,7 @@ def test_cli_train_waits_for_the_running_job_and_stops_with_its_run(tmp_path, st
     cli = subprocess.Popen([sys.executable, "-m", "rmstudio", "train", "--home", str(home), "--data", str(pairs)],
                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        mine = wait_until(lambda: [r for r in jobs.list_runs(home) if r["run_id"] != busy.name], timeout=60,
+        mine = wait_until(lambda: [r for r in jobs.list_runs(home) if r["run_id"] != busy.name], timeout=180,
                           what="the CLI's run")[0]["run_id"]
         time.sleep(1.0)
         assert jobs.status(home, mine)["state"] == "queued" and cli.poll() is None  # waits its turn
@@ -217,7 +217,7 @@ def test_cli_train_waits_for_the_running_job_and_stops_with_its_run(tmp_path, st
             jobs.cancel(home, mine)
         else:
             cli.send_signal(getattr(signal, stop))  # Ctrl-C, or `timeout`: the run stops with the command
-        out, err = cli.communicate(timeout=60)
+        out, err = cli.communicate(timeout=180)
         error = json.loads(out.strip().splitlines()[-1])["error"]
         assert cli.returncode == 1 and (error == "interrupted" if stop != "jobs cancel" else "cancelled" in error)
         assert jobs.status(home, mine)["state"] == "cancelled"
