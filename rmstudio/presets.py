@@ -93,7 +93,7 @@ RANGES: dict[str, tuple[type, float | None, float | None, bool]] = {
     "lora_dropout": (float, 0.0, 0.99, True),
     "logging_steps": (int, 1, None, True),
     "eval_steps": (int, 1, None, True),
-    "save_every_seconds": (float, 1.0, None, True),
+    "save_every_seconds": (float, 0.0, None, True),  # 0 = after every step
     "center_rewards_coefficient": (float, 0.0, None, True),
 }
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")

@@ -82,7 +82,7 @@ class TrainSpec:
     eval_steps: int | None = None
     """Steps between evaluations; None = about 3 per run (plus a final one)."""
     save_every_seconds: float = 600.0
-    """Save an intermediate (resumable) trainer checkpoint at most this often."""
+    """Save an intermediate (resumable) trainer checkpoint at most this often (0 = after every step)."""
     resume_from: str | None = None
     """A trainer checkpoint (RUN_DIR/checkpoints/checkpoint-N) to continue from; "last" = the newest one."""
     output: str | None = None
