@@ -90,12 +90,34 @@ def start_server(home: Path, *, auth: list[str] | None = None, env: dict | None 
     raise RuntimeError(f"the server did not answer within {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's report on the test item so fixtures can tell, at teardown, that it failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def failed(request) -> bool:
+    report = getattr(request.node, "rep_call", None)
+    return report is not None and report.failed
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """One app server (no auth, a fresh home seeded with the demo pairs) for the whole test module."""
     running = start_server(tmp_path_factory.mktemp("home"))
     yield running
     running.stop()
+
+
+@pytest.fixture(autouse=True)
+def server_log_on_failure(request):
+    """When a browser test fails, print what the module's server logged (shown in the pytest report)."""
+    yield
+    if failed(request) and "server" in request.fixturenames:
+        log = request.getfixturevalue("server").log
+        print(f"--- last lines of {log} ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-60:]))
 
 
 @pytest.fixture(scope="session")
@@ -114,9 +136,10 @@ def chromium(playwright_instance):
 
 
 @pytest.fixture
-def new_page(chromium):
-    """Factory for pages in fresh browser contexts (separate cookies and localStorage, like separate people)."""
-    contexts = []
+def new_page(chromium, request):
+    """Factory for pages in fresh browser contexts (separate cookies and localStorage, like separate people).
+    When the test fails, each page's visible text and console errors are printed and a screenshot saved."""
+    contexts, pages = [], []
 
     def make(viewport=(1400, 1000)):
         context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
@@ -124,12 +147,29 @@ def new_page(chromium):
         contexts.append(context)
         page = context.new_page()
         page.dialogs = []  # every alert/confirm/prompt the page opens, dismissed and remembered
+        page.console_errors = []
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+        pages.append(page)
         return page
 
     yield make
+    if failed(request):
+        for number, page in enumerate(pages):
+            describe_failed_page(page, request.config.rootpath / ".pytest-failures" / f"{request.node.name}-{number}.png")
     for context in contexts:
         context.close()
+
+
+def describe_failed_page(page, shot: Path) -> None:
+    try:
+        shot.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True, timeout=10_000)
+        text = page.inner_text("body", timeout=10_000)
+    except Exception as exc:  # a crashed page must not hide the test's own failure
+        print(f"--- page {page.url}: could not capture ({exc}) ---")
+        return
+    print(f"--- page {page.url} (screenshot {shot}) console errors: {page.console_errors[-10:]} ---\n{text[-4000:]}")
 
 
 def open_app(page, url: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from rmstudio.store import PreferenceStore
 from tests.browser.conftest import open_app, screenshot, start_server
@@ -182,14 +183,13 @@ def test_html_and_scripts_in_user_text_show_as_literal_text(xss_server, new_page
     assert page.dialogs == []
 
 
-@pytest.mark.xfail(strict=False, reason="passes alone; timed out after other tests in a clean clone on 2026-11-25 "
-                   "(guidelines text not re-rendered) - open, see the closing note")
 def test_an_admin_edits_the_guidelines_and_they_are_kept_in_the_home(server, new_page):
     page = new_page()
     open_app(page, server.url)
     page.get_by_text("Guidelines", exact=True).click()
     editor = page.locator("#rm-guidelines-edit textarea")
     editor.fill("Prefer **short** answers. <script>alert(1)</script>")
+    expect(editor).to_have_value("Prefer **short** answers. <script>alert(1)</script>")
     page.locator("#rm-guidelines-save").click()
     wait_for_text(page, "#rm-guidelines-text", "Prefer short answers.")
     assert "<script>alert(1)</script>" in page.inner_text("#rm-guidelines-text")
