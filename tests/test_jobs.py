@@ -206,8 +206,11 @@ def test_cli_train_waits_for_the_running_job_and_stops_with_its_run(tmp_path, st
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps({"prompt": f"p{i}", "chosen": "good", "rejected": "bad"}) + "\n"
                              for i in range(30)))
+    # SIGINT as a terminal's Ctrl-C delivers it: a shell running the suite in the background (as CI may)
+    # starts it with SIGINT ignored, and the CLI would inherit that
     cli = subprocess.Popen([sys.executable, "-m", "rmstudio", "train", "--home", str(home), "--data", str(pairs)],
-                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         mine = wait_until(lambda: [r for r in jobs.list_runs(home) if r["run_id"] != busy.name], timeout=180,
                           what="the CLI's run")[0]["run_id"]
