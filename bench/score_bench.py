@@ -8,9 +8,10 @@
 Every method reads the same text for a pair side: the text the checkpoint was trained on
 (`PairEncoder.render`), of which the baselines get the part rmstudio's truncation policy keeps (cut at
 token boundaries; `baseline_texts_with_identical_tokens` checks they tokenize to the same ids), so that
-decisions differ only where the implementations do (batching, bf16), not by which end was cut. Prints pairs/s of
-each, the ratios (goals: >= 15x the loop, >= 2x the pipeline) and the share of pairs whose decision
-(chosen above rejected or not) agrees (goal >= 99.5%).
+decisions differ only where the implementations do (batching, bf16), not by which end was cut. Prints
+pairs/s of each (the fastest of `--repeat` interleaved runs: the machine may be shared), the ratios
+(goals: >= 15x the loop, >= 2x the pipeline) and the share of pairs whose decision (chosen above
+rejected or not) agrees (goal >= 99.5%).
 """
 
 from __future__ import annotations
@@ -185,6 +186,9 @@ def main() -> None:
     parser.add_argument("--data", default=DEFAULT_DATA, help="preference pairs in any import schema")
     parser.add_argument("--limit", type=int, help="use only the first N pairs")
     parser.add_argument(
+        "--repeat", type=int, default=3, help="timed runs per method (interleaved); the fastest counts"
+    )
+    parser.add_argument(
         "--train-steps", type=int, default=40, help="optimizer steps when training a checkpoint"
     )
     parser.add_argument(
@@ -218,10 +222,19 @@ def main() -> None:
         file=sys.stderr,
     )
 
-    ours, ours_s, result = rmstudio_eval(checkpoint, rows)
-    ours32, ours32_s, _ = rmstudio_eval(checkpoint, rows, precision="fp32")
-    pipe, pipe_s = pipeline_scores(checkpoint, texts, encoder.max_length, args.truncation_side)
-    loop, loop_s = reference_loop(checkpoint, texts, encoder.max_length, args.truncation_side)
+    methods = {
+        "ours": lambda: rmstudio_eval(checkpoint, rows),
+        "ours32": lambda: rmstudio_eval(checkpoint, rows, precision="fp32"),
+        "pipe": lambda: pipeline_scores(checkpoint, texts, encoder.max_length, args.truncation_side),
+        "loop": lambda: reference_loop(checkpoint, texts, encoder.max_length, args.truncation_side),
+    }
+    runs, seconds = {}, {}
+    for _ in range(args.repeat):  # rounds interleave the methods, so a busy spell hits them alike
+        for name, method in methods.items():
+            runs[name] = method()
+            seconds[name] = min(seconds.get(name, float("inf")), runs[name][1])
+    (ours, _, result), ours32, pipe, loop = runs["ours"], runs["ours32"][0], runs["pipe"][0], runs["loop"][0]
+    ours_s, ours32_s, pipe_s, loop_s = (seconds[name] for name in methods)
     ours_rate, pipe_rate, loop_rate = n / ours_s, n / pipe_s, n / loop_s
     figures = {
         "pairs": n,
@@ -231,7 +244,12 @@ def main() -> None:
         "ratio_vs_reference_loop": round(ours_rate / loop_rate, 2),
         "ratio_vs_pipeline": round(ours_rate / pipe_rate, 2),
         "rmstudio_eval_fp32_pairs_per_s": round(n / ours32_s, 1),
+        "ratio_bf16_vs_fp32": round(ours32_s / ours_s, 2),
         "fp32_decision_agreement_vs_reference_loop": round(agreement(ours32, margins_of(loop)), 4),
+        "bf16_decision_agreement_vs_fp32": round(agreement(ours, ours32), 4),
+        "max_abs_margin_diff_bf16_vs_fp32": round(
+            max(abs(a - b) for a, b in zip(ours, ours32, strict=True)), 4
+        ),
         "median_abs_margin": round(sorted(abs(m) for m in ours)[n // 2], 4),
         "decision_agreement_vs_reference_loop": round(agreement(ours, margins_of(loop)), 4),
         "decision_agreement_vs_pipeline": round(agreement(ours, margins_of(pipe)), 4),

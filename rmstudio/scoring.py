@@ -3,8 +3,10 @@
 `RewardScorer` reads the checkpoint's `rmstudio.json` through `encoding.PairEncoder.from_checkpoint`, so
 texts are formatted and truncated by the same code the trainer used. Speed comes from tokenizing every
 input up front (batched, in chunks, into compact arrays), running batches of similar length (longest
-first, results put back in input order), `torch.inference_mode` and bf16 autocast where the hardware
-has fast bf16 (CUDA, or CPUs with AVX-512 BF16 / AMX). Loaded scorers are kept in a small LRU cache
+first, results put back in input order) under `torch.inference_mode`, with weights cast to bf16 once at
+load where the hardware has fast bf16 (CUDA, or CPUs with AVX-512 BF16 / AMX; the reward head stays
+fp32), and, for BERT-style encoders, a last layer that computes only the token the reward is read from
+(`fast_model`). Loaded scorers are kept in a small LRU cache
 bounded by the bytes of their weights, so a UI or a GRPO loop does not reload a checkpoint per call.
 """
 
@@ -24,6 +26,7 @@ ENV_CACHE_MB = "RMSTUDIO_SCORER_CACHE_MB"  # weight bytes kept loaded (default 2
 ENV_PRECISION = "RMSTUDIO_SCORER_PRECISION"  # "auto" (default), "bf16" or "fp32"
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_BATCH_TOKENS = 8192  # padded tokens per forward: bounds activation memory for long inputs
+CPU_BATCH_TOKENS = 4096  # on CPU, larger batches only spill out of the caches (slower)
 TOKENIZE_CHUNK = 512  # texts tokenized per call: bounds the memory of untruncated token lists
 
 
@@ -63,9 +66,8 @@ class RewardScorer:
             hit = _CACHE.get(key)
             if hit is not None:
                 return hit
-        scorer = cls(
-            *_load(path, device), name=str(checkpoint), device=device, bf16=_use_bf16(device, precision)
-        )
+        bf16 = _use_bf16(device, precision)
+        scorer = cls(*_load(path, device, bf16), name=str(checkpoint), device=device, bf16=bf16)
         if cache:
             _CACHE.put(key, scorer)
         return scorer
@@ -114,10 +116,10 @@ class RewardScorer:
         """Yield (row indices, rewards) per batch; batches hold inputs of similar length, longest first."""
         import torch
 
-        batches = plan_batches([len(ids) for ids in encoded], batch_size, DEFAULT_BATCH_TOKENS)
+        tokens = DEFAULT_BATCH_TOKENS if _device_type(self.device) == "cuda" else CPU_BATCH_TOKENS
+        batches = plan_batches([len(ids) for ids in encoded], batch_size, tokens)
         bar = _progress_bar(len(encoded), progress)
-        autocast = torch.autocast(_device_type(self.device), dtype=torch.bfloat16, enabled=self.bf16)
-        with torch.inference_mode(), autocast:
+        with torch.inference_mode():
             for rows in batches:
                 input_ids, attention_mask = self._pad([encoded[r] for r in rows])
                 logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
@@ -169,10 +171,12 @@ def _weights_stamp(path: str) -> float:
     return max((f.stat().st_mtime for f in folder.iterdir() if f.is_file()), default=0.0)
 
 
-def _load(path: str, device: str):
-    """(model, encoder) of a checkpoint, after checking it is a one-output reward model whose tokenizer fits."""
+def _load(path: str, device: str, bf16: bool):
+    """(model, encoder) of a checkpoint, after checking it is a one-output reward model whose tokenizer
+    fits; the model made faster by `fast_model` (bf16 weights when `bf16`)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+    from rmstudio import fast_model
     from rmstudio.encoding import PairEncoder
 
     try:
@@ -183,29 +187,11 @@ def _load(path: str, device: str):
         ) from exc
     model = AutoModelForSequenceClassification.from_pretrained(path).to(device).eval()
     check_tokenizer_fits(model, tokenizer, path)
-    _keep_head_in_fp32(model)
+    head = fast_model.keep_head_in_fp32(model)
+    fast_model.read_first_token_only(model)
+    if bf16:
+        fast_model.cast_body_to_bf16(model, head)
     return model, PairEncoder.from_checkpoint(path, tokenizer=tokenizer)
-
-
-def _keep_head_in_fp32(model) -> None:
-    """Run the one-output reward head outside autocast, so the reward itself is not rounded to bf16
-    (bf16 keeps ~3 significant digits; near-zero margins would flip decisions needlessly)."""
-    import torch
-
-    class FP32Head(torch.nn.Module):
-        def __init__(self, linear):
-            super().__init__()
-            self.linear = linear
-
-        def forward(self, hidden):
-            with torch.autocast(hidden.device.type, enabled=False):
-                return self.linear(hidden.float())
-
-    for name in ("classifier", "score"):
-        head = getattr(model, name, None)
-        if isinstance(head, torch.nn.Linear):
-            setattr(model, name, FP32Head(head))
-            return
 
 
 def _pad_id(tokenizer) -> int:
@@ -223,7 +209,7 @@ def _device_type(device: str) -> str:
 
 
 def _use_bf16(device: str, precision: str) -> bool:
-    """bf16 autocast when asked, or on "auto" when the hardware runs bf16 fast."""
+    """bf16 weights when asked, or on "auto" when the hardware runs bf16 fast."""
     if precision != "auto":
         return precision == "bf16"
     return bf16_is_fast(device)
