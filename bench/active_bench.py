@@ -91,12 +91,13 @@ def curve(strategy: str, pool: list[dict], start: list[int], held: list[dict], a
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--step", type=int, default=50)
-    parser.add_argument("--budget", type=int, default=200)
-    parser.add_argument("--held-out", type=int, default=150)
-    parser.add_argument("--pool-shared", type=Path, default=SHARED)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="repetitions averaged (default 3)")
+    parser.add_argument("--step", type=int, default=50, help="labels between retrainings (default 50)")
+    parser.add_argument("--budget", type=int, default=200, help="labels simulated per strategy (default 200)")
+    parser.add_argument("--held-out", type=int, default=150, help="pairs kept aside for accuracy (default 150)")
+    parser.add_argument("--pool-shared", type=Path, default=SHARED,
+                        help="extra labeled pairs added to the pool (default: the shared dpo_en_demo.json)")
     args = parser.parse_args()
     data = load_pool(args.pool_shared)
     print(f"pool: {len(data)} labeled pairs ({sum(r['origin'] == 'dpo_en' for r in data)} from dpo_en_demo)")
