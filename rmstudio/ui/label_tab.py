@@ -200,7 +200,11 @@ def build_label_tab(ctx: StudioContext) -> None:
         whoami = f"Labeling as **{html.escape(annotator)}** ({'admin' if admin else 'annotator'})"
         if typed:
             whoami += " · your name goes in the box on the right"
-        return [typed, typed, whoami, gr.Group(visible=admin), *shown(show_next(ctx, annotator), annotator)]
+        # the guidelines as saved now (the page may be older); the editor shows up in this same update, so
+        # an admin never types into it before its text arrives
+        text = read_guidelines(ctx.home)
+        return [typed, typed, whoami, markdown_html(text), gr.Group(visible=admin), text,
+                *shown(show_next(ctx, annotator), annotator)]
 
     @shows_errors
     def on_rename(typed: str, state: dict, request: gr.Request):
@@ -243,7 +247,8 @@ def build_label_tab(ctx: StudioContext) -> None:
     then_progress = {"fn": on_progress, "inputs": [current], "outputs": [progress], "api_visibility": "private",
                      **fast}
     events = [
-        ctx.blocks.load(on_load, [remembered_name], [name, remembered_name, who, guideline_editor, *outputs],
+        ctx.blocks.load(on_load, [remembered_name],
+                        [name, remembered_name, who, guidelines, guideline_editor, guideline_text, *outputs],
                         api_visibility="private", **fast),
         name.submit(on_rename, [name, current], [remembered_name, who, *outputs], api_name="label_rename", **fast),
         undo_button.click(on_undo, [name], outputs, api_name="label_undo", **fast),

@@ -39,6 +39,18 @@ def wait_for_text(page, selector: str, text: str, count: int = 1) -> None:
         " return el && el.textContent.split(text).length - 1 >= count; }", arg=[selector, text, count])
 
 
+def fill_until_it_stays(page, field, text: str, settle_ms: int = 1000) -> None:
+    """Fill a text field and check the text is still there `settle_ms` later, refilling if not: right after
+    a page load the editor can be re-mounted with its stored value a moment after an automated fill
+    (seen about once in three runs after another test; no person types within that moment)."""
+    for _ in range(10):
+        field.fill(text)
+        page.wait_for_timeout(settle_ms)
+        if field.input_value() == text:
+            return
+    raise AssertionError(f"the field kept losing the text typed into it: {field.input_value()[:80]!r}")
+
+
 def annotator_of(page) -> str:
     return re.search(r"Labeling as (\S+)", page.inner_text("#rm-who")).group(1)
 
@@ -188,10 +200,16 @@ def test_an_admin_edits_the_guidelines_and_they_are_kept_in_the_home(server, new
     open_app(page, server.url)
     page.get_by_text("Guidelines", exact=True).click()
     editor = page.locator("#rm-guidelines-edit textarea")
-    editor.fill("Prefer **short** answers. <script>alert(1)</script>")
-    expect(editor).to_have_value("Prefer **short** answers. <script>alert(1)</script>")
+    expect(editor).to_have_value(re.compile(r"^\*\*Pick the response"))  # the stored guidelines
+    fill_until_it_stays(page, editor, "Prefer **short** answers. <script>alert(1)</script>")
     page.locator("#rm-guidelines-save").click()
     wait_for_text(page, "#rm-guidelines-text", "Prefer short answers.")
     assert "<script>alert(1)</script>" in page.inner_text("#rm-guidelines-text")
     assert (server.home / "guidelines.md").read_text().startswith("Prefer **short** answers.")
-    assert page.dialogs == []
+    other = new_page()  # another annotator opening the studio afterwards reads the new guidelines
+    open_app(other, server.url)
+    other.get_by_text("Guidelines", exact=True).click()
+    wait_for_text(other, "#rm-guidelines-text", "Prefer short answers.")
+    expect(other.locator("#rm-guidelines-edit textarea")).to_have_value(
+        re.compile(r"^Prefer \*\*short\*\* answers\. <script>alert\(1\)</script>\s*$"))
+    assert page.dialogs == [] and other.dialogs == []
