@@ -208,18 +208,16 @@ def test_scores_equal_the_trainers_eval_rewards(tmp_path, fp32):
     scorer = RewardScorer.from_pretrained(run["checkpoint"])
     rows, chosen, rejected = trainer_eval_rewards(run, tmp_path, bf16=scorer.bf16)
     assert scorer.score(prompts, [r["chosen"] for r in rows]) == pytest.approx(chosen, abs=0.03)
-    saved = json.loads((Path(run["checkpoint"]) / "eval.json").read_text())
-    margins = [
-        c - r
-        for c, r in zip(
-            scorer.score(prompts, [r["chosen"] for r in rows]),
-            scorer.score(prompts, [r["rejected"] for r in rows]),
-            strict=True,
-        )
-    ]
-    assert sum(m > 0 for m in margins) / len(margins) == pytest.approx(
-        saved["eval_accuracy"], abs=1 / len(rows)
-    )
+    # Its decisions give the eval accuracy the trainer saved, except that a pair whose margin is within bf16
+    # rounding of zero (|fp32 margin| < 0.01, ~10x the bf16-vs-fp32 margin differences seen) may go either way.
+    saved = json.loads((Path(run["checkpoint"]) / "eval.json").read_text())["eval_accuracy"]
+    margins = [c - r for c, r in zip(scorer.score(prompts, [r["chosen"] for r in rows]),
+                                     scorer.score(prompts, [r["rejected"] for r in rows]), strict=True)]
+    exact = [c - r for c, r in zip(fp32.score(prompts, [r["chosen"] for r in rows]),
+                                   fp32.score(prompts, [r["rejected"] for r in rows]), strict=True)]
+    near_zero = sum(abs(m) < 0.01 for m in exact)
+    accuracy = sum(m > 0 for m in margins) / len(margins)
+    assert abs(accuracy - saved) <= near_zero / len(rows) + 1e-9, (accuracy, saved, sorted(exact))
 
 
 def test_conversational_inputs(fp32):
