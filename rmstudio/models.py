@@ -154,3 +154,15 @@ def fix_tokenizer(tokenizer, model, *, kind: str, conversational: bool = False) 
 
 def is_local_model(model: str | None) -> bool:
     return not model or model == DEFAULT_MODEL or Path(os.path.expanduser(model)).exists()
+
+
+def import_model_libraries() -> None:
+    """Import `transformers` in the calling thread, once, before several threads may need it.
+
+    Its top-level module is lazy and not safe to import from two threads at once: a thread that finds
+    it half-initialised fails with "cannot import name 'AutoConfig' from 'transformers'" (reproduced: 5 of
+    6 threads doing a first `from transformers import ...` at the same moment failed; in the app, a Compare
+    click failed that way while another handler loaded a tokenizer). Once imported, resolving names from
+    many threads is safe. The web app calls this before it serves.
+    """
+    import transformers  # noqa: F401

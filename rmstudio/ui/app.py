@@ -14,6 +14,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from rmstudio import models
 from rmstudio.access import Access
 from rmstudio.settings import on_spaces, resolve_home
 from rmstudio.store import PreferenceStore
@@ -76,6 +77,7 @@ CSS = """
 def build_app(home: str | os.PathLike | None = None, *, access: Access | None = None) -> gr.Blocks:
     """The whole studio over `home` (see settings.resolve_home); a fresh home is seeded with demo pairs."""
     home = resolve_home(home)
+    models.import_model_libraries()  # before any handler thread or background service can race to it
     store = PreferenceStore(home)
     extras = start_background_services(store)
     store.seed_demo_if_fresh()
