@@ -115,6 +115,37 @@ def test_deleted_run_reports_gone(tmp_path):
         jobs.cancel(tmp_path, run_dir.name)
 
 
+def test_a_worker_whose_command_line_is_not_readable_yet_is_not_declared_dead(tmp_path, monkeypatch):
+    """Right after Popen returns, and while a process exits, /proc/<pid>/cmdline reads empty (seen under
+    load: 7 of 300 fresh processes). A live run must not be marked failed for that (a CI run was)."""
+    from rmstudio import rundir
+
+    run_dir = fake_run(tmp_path, state="running")
+    proc = sleeper(run_dir)
+    try:
+        assert jobs.status(tmp_path, run_dir.name)["state"] == "running"
+        monkeypatch.setattr(rundir, "_proc_cmdline", lambda pid: b"")  # the kernel's window, held open
+        assert jobs.status(tmp_path, run_dir.name)["state"] == "running"
+        monkeypatch.setattr(rundir, "_proc_cmdline", lambda pid: b"python\0-m\0something-else\0")
+        assert jobs.status(tmp_path, run_dir.name)["state"] == "failed"  # the pid now names another program
+    finally:
+        proc.kill()
+        proc.wait()
+    kernel_threads = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                      and _is_kernel_thread(int(p.name))]
+    for pid in kernel_threads[:1]:  # a pid reused by a kernel thread reads empty for good: not our worker
+        assert not rundir.pid_alive(pid, run_dir.name)
+
+
+def _is_kernel_thread(pid: int) -> bool:
+    from rmstudio import rundir
+
+    try:
+        return bool(int(rundir._proc_stat_fields(pid)[6]) & rundir.PF_KTHREAD)
+    except (OSError, IndexError, ValueError):
+        return False
+
+
 def test_cancel_queued_run_never_starts(tmp_path):
     run_dir = fake_run(tmp_path)
     st = jobs.cancel(tmp_path, run_dir.name)
