@@ -184,3 +184,15 @@ def screenshot(page, name: str) -> Path:
     path = DOCS / name
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def wait_for_result(page, selector: str, timeout: float) -> None:
+    """Wait until `selector` is visible; fail at once, with its text, when the page shows an error toast
+    instead (a failed handler's message vanishes after a few seconds, a time-out would not say why)."""
+    error = ".toast-body.error"
+    page.wait_for_function("([sel, err]) => { const el = document.querySelector(sel);"
+                           " return (el && el.offsetParent !== null) || document.querySelector(err) !== null; }",
+                           arg=[selector, error], timeout=timeout)
+    toasts = page.locator(error)
+    if toasts.count() and not page.locator(selector).is_visible():
+        raise AssertionError(f"the page showed an error instead of {selector}: {toasts.all_inner_texts()}")

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from rmstudio import demo, jobs
-from tests.browser.conftest import screenshot, start_server
+from tests.browser.conftest import screenshot, start_server, wait_for_result
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,7 +65,7 @@ def test_compare_two_checkpoints_and_read_a_disagreement(trained, new_page):
     for run_id in run_ids:
         pick_checkpoint(page, run_id)
     page.locator("#compare-run").click()
-    page.locator("#compare-results").wait_for(state="visible", timeout=SCORE_TIMEOUT)
+    wait_for_result(page, "#compare-results", SCORE_TIMEOUT)
     page.wait_for_function("() => document.querySelector('#compare-summary').innerText.includes('Scored')")
     summary = page.inner_text("#compare-summary")
     assert "agree on" in summary
@@ -76,7 +76,7 @@ def test_compare_two_checkpoints_and_read_a_disagreement(trained, new_page):
     rows = page.locator("#compare-disagreements [role=gridcell]")
     assert rows.count() > 0, "two differently trained tiny checkpoints should disagree on some held-out pair"
     rows.nth(3).click()  # the prompt preview of the largest disagreement
-    page.locator("#compare-detail").wait_for(state="visible", timeout=SCORE_TIMEOUT)
+    wait_for_result(page, "#compare-detail", SCORE_TIMEOUT)
     page.wait_for_function("() => document.querySelector('#compare-dis-scores').innerText.includes('Score (chosen)')"
                            " && document.querySelector('#compare-prompt textarea').value.length > 0")
     assert page.input_value("#compare-chosen textarea") and page.input_value("#compare-rejected textarea")
@@ -96,7 +96,7 @@ def test_playground_ranks_completions_and_shows_markup_as_text(trained, new_page
     page.locator("#playground-completions textarea").fill(
         "Hello! Nice to meet you.\n---\nGo away.\n---\nHi <script>alert(3)</script>")
     page.locator("#playground-run").click()
-    page.locator("#playground-table").wait_for(state="visible", timeout=SCORE_TIMEOUT)
+    wait_for_result(page, "#playground-table", SCORE_TIMEOUT)
     text = page.inner_text("#playground-table")
     assert "<script>alert(3)</script>" in text  # literal text, not a script element
     assert f"{run_ids[0]} rank" in text and f"{run_ids[0]} score" in text
