@@ -147,7 +147,12 @@ def build_train_tab(ctx) -> None:
     train_form.on_load(ctx, on_load, inputs=[], outputs=[*view_outputs, admin_note]).then(
         fill, inputs=fill_inputs, outputs=fill_outputs, **quiet, api_visibility="private").then(
         enable_train, inputs=None, outputs=train_btn, **quiet, api_visibility="private")
-    timer.tick(on_tick, inputs=[run_pick, poll], outputs=view_outputs, api_visibility="private", **quiet)
+    # "multiple": a tick whose answer is lost must not stop this page's polling for good. Gradio's client
+    # opens the event stream only when it is closed, so an event that joins just as the server closes an
+    # idle stream never hears back; with the default "once" no tick would be sent again after that one.
+    # The next tick reopens the stream (and the lost answer arrives with it). Ticks are cheap and idempotent.
+    timer.tick(on_tick, inputs=[run_pick, poll], outputs=view_outputs, api_visibility="private",
+               trigger_mode="multiple", **quiet)
     run_pick.input(on_pick, inputs=[run_pick], outputs=view_outputs, api_visibility="private", **quiet)
     runs_df.select(on_select_row, inputs=[runs_df], outputs=view_outputs, api_visibility="private", **quiet)
     train_btn.click(on_train, inputs=set(form.inputs), outputs=view_outputs, api_name="train_submit",
