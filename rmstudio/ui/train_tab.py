@@ -147,10 +147,10 @@ def build_train_tab(ctx) -> None:
     train_form.on_load(ctx, on_load, inputs=[], outputs=[*view_outputs, admin_note]).then(
         fill, inputs=fill_inputs, outputs=fill_outputs, **quiet, api_visibility="private").then(
         enable_train, inputs=None, outputs=train_btn, **quiet, api_visibility="private")
-    # "multiple": a tick whose answer is lost must not stop this page's polling for good. Gradio's client
-    # opens the event stream only when it is closed, so an event that joins just as the server closes an
-    # idle stream never hears back; with the default "once" no tick would be sent again after that one.
-    # The next tick reopens the stream (and the lost answer arrives with it). Ticks are cheap and idempotent.
+    # "multiple": a tick whose answer never comes must not stop this page's polling for good, as it would
+    # with the default "once" (no new tick while one is pending). One way it can happen, read in Gradio's
+    # client: it opens the event stream only when it is closed, so an event joining just as the server
+    # closes an idle stream is not heard until the next event reopens it. Ticks are cheap and idempotent.
     timer.tick(on_tick, inputs=[run_pick, poll], outputs=view_outputs, api_visibility="private",
                trigger_mode="multiple", **quiet)
     run_pick.input(on_pick, inputs=[run_pick], outputs=view_outputs, api_visibility="private", **quiet)
