@@ -162,7 +162,7 @@ def import_model_libraries() -> None:
     Its top-level module is lazy and not safe to import from two threads at once: a thread that finds
     it half-initialised fails with "cannot import name 'AutoConfig' from 'transformers'" (reproduced: 5 of
     6 threads doing a first `from transformers import ...` at the same moment failed; in the app, a Compare
-    click failed that way while another handler loaded a tokenizer). Once imported, resolving names from
-    many threads is safe. The web app calls this before it serves.
+    click failed that way while the Train form's start-up warm-up thread was importing it). Once imported,
+    resolving names from many threads is safe. The web app calls this before it builds its tabs.
     """
     import transformers  # noqa: F401

@@ -156,8 +156,9 @@ def build_form(ctx) -> Form:
 
 
 def _warm_presets() -> None:
-    """Import the model libraries and read the default backbone's size in the background at start-up, so
-    the first page load fills the form in milliseconds instead of waiting for those imports."""
+    """Read the default backbone's size in the background at start-up, so the first page load fills the
+    form in milliseconds. (transformers itself is imported before this, in the main thread: see
+    `models.import_model_libraries`.)"""
     import threading
 
     def warm():
