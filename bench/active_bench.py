@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rmstudio.demo import labeled_pairs  # noqa: E402
-from rmstudio.formats import read_source  # noqa: E402
-from rmstudio.scoring import RewardScorer, clear_cache  # noqa: E402
-from rmstudio.spec import TrainSpec  # noqa: E402
-from rmstudio.training import run as train_run  # noqa: E402
+from rmstudio.data.demo import labeled_pairs  # noqa: E402
+from rmstudio.data.formats import read_source  # noqa: E402
+from rmstudio.scoring.scorer import RewardScorer, clear_cache  # noqa: E402
+from rmstudio.training.spec import TrainSpec  # noqa: E402
+from rmstudio.training.trainer import run as train_run  # noqa: E402
 
 MAX_LENGTH = 128  # tokens per text: the end of the prompt and the response; keeps 20+ retrainings affordable
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "dpo_en_demo.json"

@@ -24,10 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rmstudio.access import Access  # noqa: E402
-from rmstudio.formats import ImportBatch  # noqa: E402
-from rmstudio.store import PreferenceStore  # noqa: E402
-from rmstudio.ui import data_views, label_tab  # noqa: E402
+from rmstudio.data.formats import ImportBatch  # noqa: E402
+from rmstudio.store.preference_store import PreferenceStore  # noqa: E402
+from rmstudio.ui import label_tab  # noqa: E402
 from rmstudio.ui.context import StudioContext  # noqa: E402
+from rmstudio.ui.views import data as data_views  # noqa: E402
 
 RESPONSE = ("Here is how to do it:\n\n1. Open the file.\n2. Sort the list with `sorted(items)`.\n\n"
             "```python\nitems = sorted(items, key=len)\nprint(items[:3])\n```\n") * 3

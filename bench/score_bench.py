@@ -34,7 +34,7 @@ DEFAULT_DATA = "/work/shared/data/dpo_en_demo.json"
 
 def train_checkpoint(data: str, home: str, max_steps: int) -> str:
     """A checkpoint trained on `data` with the default preset (capped steps), as `rmstudio train` makes."""
-    from rmstudio import jobs
+    from rmstudio.jobs import queue as jobs
 
     started = time.perf_counter()
     summary = jobs.run_foreground(home, {"data": data, "max_steps": max_steps}, progress=False)
@@ -49,7 +49,7 @@ def train_checkpoint(data: str, home: str, max_steps: int) -> str:
 def kept_text(encoder, prompt, completion) -> str:
     """The part of the pair's text that rmstudio's truncation policy keeps, cut at token boundaries, so
     that a baseline tokenizing this text reads the same tokens as rmstudio does."""
-    from rmstudio.encoding import truncate
+    from rmstudio.model.encoding import truncate
 
     head, tail, _ = encoder.render(prompt, completion)
     tokenizer = encoder.tokenizer
@@ -121,8 +121,8 @@ def rmstudio_eval(
     checkpoint: str, rows: list[dict], precision: str = "auto"
 ) -> tuple[list[float], float, dict]:
     """rmstudio's evaluate() end to end (wall clock, model already loaded as the app would have it)."""
-    from rmstudio import evaluation
-    from rmstudio.scoring import ENV_PRECISION, RewardScorer
+    from rmstudio.scoring import evaluation
+    from rmstudio.scoring.scorer import ENV_PRECISION, RewardScorer
 
     os.environ[ENV_PRECISION] = precision
     try:
@@ -141,7 +141,7 @@ def agreement(a: list[float], b: list[float]) -> float:
 
 def memory_child(checkpoint: str, data: str, pairs: int) -> None:
     """Evaluate `pairs` pairs (the data repeated) and print peak RSS; runs in its own process."""
-    from rmstudio import evaluation
+    from rmstudio.scoring import evaluation
 
     rows, _ = evaluation.load_pairs(data)
     rows = [rows[i % len(rows)] for i in range(pairs)]
@@ -205,8 +205,8 @@ def main() -> None:
     if args.memory_child:
         return memory_child(args.checkpoint, args.data, args.memory_pairs)
 
-    from rmstudio import evaluation
-    from rmstudio.encoding import PairEncoder
+    from rmstudio.model.encoding import PairEncoder
+    from rmstudio.scoring import evaluation
 
     checkpoint = args.checkpoint or train_checkpoint(
         args.data, tempfile.mkdtemp(prefix="score_bench_"), args.train_steps

@@ -30,15 +30,15 @@ DEFAULT_DATA = "/work/shared/data/dpo_en_demo.json"
 
 
 def load_pairs(path: str) -> list[dict]:
-    from rmstudio.formats import read_source
-    from rmstudio.trainset import normalize
+    from rmstudio.data.formats import read_source
+    from rmstudio.training.trainset import normalize
 
     return normalize([r for r in read_source(path).rows if "chosen" in r and "rejected" in r])
 
 
 def run_rmstudio(train_rows: list[dict], workdir: Path, max_length: int | None) -> dict:
-    from rmstudio import training
-    from rmstudio.trainset import write_parquet
+    from rmstudio.training import trainer as training
+    from rmstudio.training.trainset import write_parquet
 
     run_dir = workdir / "rmstudio-run"
     run_dir.mkdir(parents=True)
@@ -60,8 +60,8 @@ def run_reference(train_rows: list[dict], workdir: Path) -> dict:
     from transformers import AutoTokenizer
     from trl import RewardConfig, RewardTrainer
 
-    from rmstudio.encoding import FALLBACK_CHAT_TEMPLATE
-    from rmstudio.models import default_model_path
+    from rmstudio.model.backbones import default_model_path
+    from rmstudio.model.encoding import FALLBACK_CHAT_TEMPLATE
 
     path = default_model_path()
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -101,8 +101,8 @@ def reference_ids(tokenizer, prompt, completion, limit: int) -> list[int]:
 def held_out_accuracy(checkpoint: str, rows: list[dict], *, trl_format: bool) -> float:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from rmstudio.checkpoint import reward_scores
-    from rmstudio.encoding import PairEncoder
+    from rmstudio.model.checkpoint import reward_scores
+    from rmstudio.model.encoding import PairEncoder
 
     model = AutoModelForSequenceClassification.from_pretrained(checkpoint)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
@@ -136,7 +136,7 @@ def main() -> None:
 
     import torch
 
-    from rmstudio.trainset import split_pairs
+    from rmstudio.training.trainset import split_pairs
 
     rows = load_pairs(args.data)[: args.pairs]
     train_rows, eval_rows = split_pairs(rows, args.eval_fraction, args.seed)

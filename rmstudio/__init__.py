@@ -9,15 +9,15 @@ __all__ = ["PreferenceStore", "RewardScorer", "reward_func", "BadInput"]
 def __getattr__(name: str):
     # Lazy: `import rmstudio` must stay cheap (no torch/datasets) for the CLI and the worker.
     if name == "PreferenceStore":
-        from rmstudio.store import PreferenceStore
+        from rmstudio.store.preference_store import PreferenceStore
 
         return PreferenceStore
     if name == "RewardScorer":
-        from rmstudio.scoring import RewardScorer
+        from rmstudio.scoring.scorer import RewardScorer
 
         return RewardScorer
     if name == "reward_func":
-        from rmstudio.scoring import reward_func
+        from rmstudio.scoring.scorer import reward_func
 
         return reward_func
     if name == "BadInput":

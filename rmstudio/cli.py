@@ -24,24 +24,24 @@ def emit(result: dict) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> dict:
-    from rmstudio.formats import read_source
-    from rmstudio.store import PreferenceStore
+    from rmstudio.data.formats import read_source
+    from rmstudio.store.preference_store import PreferenceStore
 
     batch = read_source(args.source, split=args.split, fmt=args.format, progress=True)
     return PreferenceStore(resolve_home(args.home)).import_batch(batch, progress=True)
 
 
 def cmd_export(args: argparse.Namespace) -> dict:
-    from rmstudio.formats import write_export
-    from rmstudio.store import PreferenceStore
+    from rmstudio.data.formats import write_export
+    from rmstudio.store.preference_store import PreferenceStore
 
     dataset = PreferenceStore(resolve_home(args.home)).to_dataset()
     return write_export(dataset, args.dest, push_to_hub=args.push_to_hub, token=args.token)
 
 
 def cmd_stats(args: argparse.Namespace) -> dict:
-    from rmstudio.agreement import agreement_report
-    from rmstudio.store import PreferenceStore
+    from rmstudio.labeling.agreement import agreement_report
+    from rmstudio.store.preference_store import PreferenceStore
 
     store = PreferenceStore(resolve_home(args.home))
     return {**store.stats(), "agreement": agreement_report(store.iter_labels())}
@@ -58,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> dict:
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="a file/dir/Hub id in any import schema (default: the labeled pairs in the store)")
     parser.add_argument("--model", default="default", help="'default' (embedded MiniLM), a local path or a Hub id")
-    from rmstudio.presets import PRESET_NAMES
+    from rmstudio.training.presets import PRESET_NAMES
 
     parser.add_argument("--preset", default="auto",
                         help=f"hyperparameter preset: {', '.join(PRESET_NAMES)} (default: auto, picked by model size)")
@@ -74,7 +74,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> dict:
-    from rmstudio import jobs
+    from rmstudio.jobs import queue as jobs
 
     options = {name: getattr(args, name) for name in (
         "data", "model", "preset", "epochs", "learning_rate", "batch_size", "max_length", "eval_fraction",
@@ -91,7 +91,7 @@ def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_jobs(args: argparse.Namespace) -> dict:
-    from rmstudio import jobs
+    from rmstudio.jobs import queue as jobs
 
     if args.action == "list":
         return {"runs": jobs.list_runs(args.home)}
@@ -120,7 +120,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 def cmd_eval(args: argparse.Namespace) -> dict:
     from pathlib import Path
 
-    from rmstudio import evaluation
+    from rmstudio.scoring import evaluation
 
     data = args.data
     if data is None:
@@ -141,7 +141,7 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> dict:
-    from rmstudio.scoring import RewardScorer
+    from rmstudio.scoring.scorer import RewardScorer
 
     scorer = RewardScorer.from_pretrained(args.checkpoint)
     scores = scorer.score([args.prompt] * len(args.completion), args.completion, batch_size=args.batch_size)

@@ -26,7 +26,8 @@ def trained_run(seed: int = 42, max_steps: int = 6) -> dict:
 
 @functools.cache
 def _trained_run(seed: int, max_steps: int) -> dict:
-    from rmstudio import demo, jobs
+    from rmstudio.data import demo
+    from rmstudio.jobs import queue as jobs
 
     keep = os.environ.get("RMSTUDIO_TEST_KEEP_RUNS")  # developer speed-up: reuse runs kept in this folder
     if keep and (Path(keep) / f"seed{seed}-steps{max_steps}.json").is_file():

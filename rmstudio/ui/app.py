@@ -14,10 +14,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from rmstudio import models
 from rmstudio.access import Access
+from rmstudio.model import backbones as models
 from rmstudio.settings import on_spaces, resolve_home
-from rmstudio.store import PreferenceStore
+from rmstudio.store.preference_store import PreferenceStore
 from rmstudio.ui.context import StudioContext
 from rmstudio.ui.data_tab import build_data_tab
 from rmstudio.ui.label_tab import build_label_tab
@@ -105,7 +105,8 @@ def build_app(home: str | os.PathLike | None = None, *, access: Access | None = 
 
 def start_background_services(store: PreferenceStore) -> dict:
     """Hub sync (restore an empty home, then commit the labels every few minutes) and the assistant scorer."""
-    from rmstudio import assist, hub_sync
+    from rmstudio.labeling import assist
+    from rmstudio.store import hub_sync
 
     services = {}
     config = hub_sync.HubSyncConfig.from_env()

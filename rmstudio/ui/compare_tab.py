@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from rmstudio import compare_views, jobs, run_views
 from rmstudio.errors import BadInput
+from rmstudio.jobs import queue as jobs
 from rmstudio.ui.train_form import UPLOAD_TYPES, on_load
+from rmstudio.ui.views import compare as compare_views
+from rmstudio.ui.views import runs as run_views
 
 EVAL_RUN = "Held-out split of a run"
 EVAL_STORE = "Labeled pairs in the store"
@@ -97,14 +99,14 @@ def build_compare_tab(ctx) -> None:
     def compare(selected, extra_text, source_name, run_id, upload, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
         checkpoints = _checkpoints(selected, extra_text)
         try:
-            from rmstudio.scoring import check_checkpoint
+            from rmstudio.scoring.scorer import check_checkpoint
 
             for checkpoint in checkpoints:  # a typo fails at once, before the pairs load
                 check_checkpoint(checkpoint)
             rows, name = _eval_pairs(home, source_name, run_id, upload)
             progress(0.1, desc=f"scoring {len(rows)} pairs with {len(checkpoints)} checkpoint(s)")
-            from rmstudio.evaluation import evaluate
-            from rmstudio.formats import ImportBatch
+            from rmstudio.data.formats import ImportBatch
+            from rmstudio.scoring.evaluation import evaluate
 
             result = evaluate(checkpoints, ImportBatch(source=name, format="normalized", rows=rows), home=home)
         except BadInput as exc:
@@ -151,7 +153,7 @@ def build_compare_tab(ctx) -> None:
         if len(completions) < 1:
             raise gr.Error("Type at least one completion (separate several with a line holding only ---).")
         try:
-            from rmstudio.evaluation import playground
+            from rmstudio.scoring.evaluation import playground
 
             frame = playground(prompt, completions, checkpoints)
         except BadInput as exc:
@@ -188,7 +190,7 @@ def _checkpoints(selected, extra_text) -> list[str]:
 
 def _eval_pairs(home, source_name: str, run_id: str | None, upload) -> tuple[list[dict], str]:
     """(labeled rows, their description) for the chosen eval set."""
-    from rmstudio.evaluation import load_pairs
+    from rmstudio.scoring.evaluation import load_pairs
 
     if source_name == EVAL_RUN:
         if not run_id:
@@ -217,7 +219,7 @@ def _pair_scores(kept: dict, position: int):
     """Every checkpoint's reward for the chosen and the rejected response of one disagreement."""
     import pandas as pd
 
-    from rmstudio.scoring import RewardScorer
+    from rmstudio.scoring.scorer import RewardScorer
 
     item = kept["result"]["disagreements"][position]
     pair = kept["pairs"].get(item["index"]) or kept["pairs"].get(str(item["index"]))

@@ -1,7 +1,7 @@
 """The Data tab (admins): import with a preview, a paged pair browser, delete/relabel, statistics, export.
 
 Every handler checks the caller is admin on the server (`ctx.require_admin`), so hiding the tab's content
-from annotators is only cosmetic. The work itself is in rmstudio.ui.data_views and the core modules.
+from annotators is only cosmetic. The work itself is in rmstudio.ui.views.data and the core modules.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import html
 
 import gradio as gr
 
-from rmstudio.formats import SCHEMAS
-from rmstudio.store import CHOICES
-from rmstudio.ui import data_views as views
+from rmstudio.data.formats import SCHEMAS
+from rmstudio.store.preference_store import CHOICES
 from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.render import message_html, panel
 from rmstudio.ui.team_panel import build_team_panel
+from rmstudio.ui.views import data as views
 
 PAGE_SIZES = [25, 50, 100]
 BAR = {"height": 280, "y_lim": [0, None], "show_label": False}

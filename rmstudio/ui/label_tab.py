@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import gradio as gr
 
 from rmstudio.errors import BadInput
-from rmstudio.guidelines import read_guidelines, save_guidelines
-from rmstudio.store import Pair
+from rmstudio.labeling.guidelines import read_guidelines, save_guidelines
+from rmstudio.store.preference_store import Pair
 from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.render import markdown_html, message_html, panel
 
@@ -117,7 +117,7 @@ def _side_name(choice: str, left: str | None) -> str:
 
 def assistant_line(ctx: StudioContext, state: dict) -> str:
     """The model assistant's view: of the pair on screen, or — in blind mode — of the pair just judged."""
-    from rmstudio import assist
+    from rmstudio.labeling import assist
 
     if not ctx.store.settings().get("assistant"):
         return ""

@@ -1,6 +1,6 @@
 """The Data tab's team section (admins): overlap, the model assistant, agreement, candidate generation.
 
-Wiring only: the logic is in rmstudio.agreement, rmstudio.assist, rmstudio.generation and rmstudio.jobs.
+Wiring only: the logic is in rmstudio.labeling.agreement, rmstudio.labeling.assist, rmstudio.labeling.generation and rmstudio.jobs.queue.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ import html
 import gradio as gr
 import pandas as pd
 
-from rmstudio import assist, jobs
-from rmstudio.agreement import agreement_report
-from rmstudio.generation import GenerateSpec, read_prompts
+from rmstudio.jobs import queue as jobs
+from rmstudio.labeling import assist
+from rmstudio.labeling.agreement import agreement_report
+from rmstudio.labeling.generation import GenerateSpec, read_prompts
 from rmstudio.ui.context import StudioContext, shows_errors
 
 NO_ASSISTANT = "(none)"

@@ -78,13 +78,13 @@ def demo_note() -> str:
 
 
 def demo_cap() -> int:
-    from rmstudio import training
+    from rmstudio.training import trainer as training
 
     return int(training.DEMO_MAX_PAIRS)
 
 
 def preset_names() -> list[str]:
-    from rmstudio import training
+    from rmstudio.training import trainer as training
 
     return list(training.PRESETS)
 
@@ -93,7 +93,7 @@ def preset_values(preset: str, model: str) -> dict:
     """The hyperparameters `preset` gives `model` (BadInput when the model cannot be inspected)."""
     from dataclasses import fields
 
-    from rmstudio import training
+    from rmstudio.training import trainer as training
 
     defaults = {f.name: f.default for f in fields(training.TrainSpec) if f.name in HYPERPARAMETERS}
     return {**defaults, **training.preset_values(preset, model)}
@@ -191,7 +191,7 @@ def _field(name: str, label: str, kind: str, info: str):
     if kind == "bool":
         return gr.Checkbox(**common)
     if kind == "choice":
-        from rmstudio.presets import SCHEDULERS
+        from rmstudio.training.presets import SCHEDULERS
 
         return gr.Dropdown(list(SCHEDULERS), **common)
     return gr.Number(precision=0 if kind == "int" else None, **common)
@@ -243,7 +243,7 @@ def data_of(home, source: str, upload) -> str | None:
     if source == DATA_STORE:
         return None
     if source == DATA_DEMO:
-        from rmstudio import demo
+        from rmstudio.data import demo
 
         path = Path(home) / "demo" / "labeled_pairs.jsonl"
         if not path.exists():
@@ -267,7 +267,7 @@ def _typed(value, kind: str):
 
 def spec_from_form(home, values: dict, shown: dict):
     """A TrainSpec from the form: backbone, data, preset, and the hyperparameters the user changed."""
-    from rmstudio.training import TrainSpec
+    from rmstudio.training.trainer import TrainSpec
 
     overrides = {}
     zero_is_automatic = ZERO_IS_AUTOMATIC if shown else set(HYPERPARAMETERS)  # no preset shown: 0 = not set

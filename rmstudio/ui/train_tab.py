@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from rmstudio import jobs, run_views, settings
+from rmstudio import settings
 from rmstudio.errors import BadInput
+from rmstudio.jobs import queue as jobs
 from rmstudio.ui import train_form
+from rmstudio.ui.views import runs as run_views
 
 POLL_SECONDS = 1.5
 

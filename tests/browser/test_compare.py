@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from rmstudio import demo, jobs
+from rmstudio.data import demo
+from rmstudio.jobs import queue as jobs
 from tests.browser.conftest import screenshot, start_server, wait_for_result
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -20,7 +21,7 @@ XSS_PROMPT = "Say hi <img src=x onerror=alert(1)> <script>alert(2)</script>"
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A home with two finished tiny runs (different seeds and lengths, so they disagree somewhere), served."""
-    from rmstudio.training import TrainSpec
+    from rmstudio.training.trainer import TrainSpec
 
     home = tmp_path_factory.mktemp("home")
     data = home / "demo.jsonl"

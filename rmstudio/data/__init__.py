@@ -1,0 +1,1 @@
+"""Import sources and schemas: files, dataset folders and Hub ids -> normalized rows; export; demo data."""

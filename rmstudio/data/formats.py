@@ -1,0 +1,205 @@
+"""Import preference data in any of the six schemas, and export the store's pairs.
+
+`read_source` reads a .json/.jsonl/.csv/.parquet file, a `datasets` folder or a Hub dataset id, detects
+the schema (see rmstudio.data.schemas), validates every record and returns normalized rows — or raises
+BadInput naming the file, row and field, so a failing file stores nothing. `write_export` writes a
+`datasets.Dataset` to a file or folder that `datasets` loads back with the same rows, or to the Hub.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rmstudio.data.readers import hub_unreachable, read_records
+from rmstudio.data.schemas import (
+    MAX_FIELD_CHARS,
+    SCHEMAS,
+    RowError,
+    detect,
+    did_you_mean,
+    explain_unknown,
+    missing_columns,
+    normalize,
+    signature,
+)
+from rmstudio.errors import BadInput
+
+__all__ = ["SCHEMAS", "MAX_FIELD_CHARS", "ImportBatch", "read_source", "normalize_records", "write_export"]
+
+EXPORT_SUFFIXES = (".jsonl", ".json", ".parquet", ".csv")
+"""File exports by suffix; any other destination is written as a `save_to_disk` folder."""
+
+
+@dataclass
+class ImportBatch:
+    """Validated, normalized rows from one source, ready for `PreferenceStore.import_batch`."""
+
+    source: str
+    """The file, folder or Hub id the rows came from (as the user gave it)."""
+    format: str
+    """The schema the rows were in: one of SCHEMAS."""
+    rows: list[dict] = field(default_factory=list)
+    """Normalized rows: prompt + chosen/rejected (labeled) or prompt + response_a/response_b (candidates)."""
+
+    @property
+    def labeled(self) -> int:
+        return sum("chosen" in row for row in self.rows)
+
+    @property
+    def unlabeled(self) -> int:
+        return len(self.rows) - self.labeled
+
+
+def _check_format(fmt: str | None, source: str) -> None:
+    if fmt is not None and fmt not in SCHEMAS:
+        raise BadInput(f"unknown format '{fmt}': choose one of {', '.join(SCHEMAS)}", source=source, field="format")
+
+
+def read_source(source, *, split: str | None = None, fmt: str | None = None, progress: bool = False) -> ImportBatch:
+    """Read, detect (or force with `fmt`) and validate a whole source; raise BadInput on any bad record.
+
+    `split` picks a split of a datasets folder or Hub dataset (default "train"); `progress` shows a
+    bar on stderr while normalizing.
+    """
+    source = str(source)
+    _check_format(fmt, source)
+    records, rows = read_records(source, split)
+    return normalize_records(records, source=source, fmt=fmt, rows=rows, progress=progress)
+
+
+def _present(record: dict) -> list[str]:
+    return [key for key, value in record.items() if value is not None]
+
+
+def _schema_of_first(record: dict, fmt: str | None, source: str, row: int) -> str:
+    """The schema of a whole source: forced by `fmt` (its columns must be there) or detected from row 1."""
+    if fmt is None:
+        schema = detect(signature(record))
+        if schema is None:
+            missing, message = explain_unknown(_present(record))
+            raise BadInput(message, source=source, row=row, field=missing)
+        return schema
+    present = _present(record)
+    missing = missing_columns(fmt, present)
+    if missing:
+        raise BadInput(f"format '{fmt}' needs column '{missing[0]}'; missing {did_you_mean(missing, present)} "
+                       f"among columns {sorted(present)}", source=source, row=row, field=missing[0])
+    return fmt
+
+
+def _mixed(first: tuple, this: tuple, schema: str, row_schema: str, first_row: int) -> tuple[str, str]:
+    """(field, message) for a record whose schema differs from the first record's."""
+    a, b = dict(first), dict(this)
+    differing = [key for key in (*a, *b) if a.get(key, "absent") != b.get(key, "absent")]
+    name = differing[0]
+    how = "is missing here" if name in a and name not in b else (
+        "is not in the first row" if name not in a else "is a message list in only one of them")
+    return name, (f"mixed schemas: this row is '{row_schema}' but row {first_row} is '{schema}' ('{name}' {how}); "
+                  "a file must use one schema")
+
+
+def normalize_records(records: list[dict], *, source: str = "<rows>", fmt: str | None = None,
+                      rows: list[int] | None = None, progress: bool = False) -> ImportBatch:
+    """Validate and normalize records in one schema (detected from the first, or forced by `fmt`).
+
+    `rows[i]` is record i's row/line number for messages (default i + 1). Every record is checked
+    before returning: any problem raises BadInput naming source, row and field.
+    """
+    _check_format(fmt, source)
+    if not records:
+        raise BadInput("no rows", source=source)
+
+    def row_of(i: int) -> int:
+        return rows[i] if rows else i + 1
+
+    if not isinstance(records[0], dict):
+        raise BadInput(f"expected an object, got {type(records[0]).__name__}", source=source, row=row_of(0))
+    schema = _schema_of_first(records[0], fmt, source, row_of(0))
+    first_sig = signature(records[0])
+    schema_of = {first_sig: schema}
+    items = enumerate(records)
+    if progress:
+        from tqdm.auto import tqdm
+
+        items = tqdm(items, total=len(records), desc=f"checking {Path(source).name}", unit="row",
+                     file=sys.stderr, mininterval=0.5)
+    out: list[dict] = []
+    for i, record in items:
+        if not isinstance(record, dict):
+            raise BadInput(f"expected an object, got {type(record).__name__}", source=source, row=row_of(i))
+        if fmt is None:
+            sig = signature(record)
+            row_schema = schema_of[sig] if sig in schema_of else schema_of.setdefault(sig, detect(sig))
+            if row_schema is not None and row_schema != schema:
+                name, message = _mixed(first_sig, sig, schema, row_schema, row_of(0))
+                raise BadInput(message, source=source, row=row_of(i), field=name)
+        try:
+            out.extend(normalize(record, schema))
+        except RowError as error:
+            raise BadInput(str(error), source=source, row=row_of(i), field=error.field) from None
+    return ImportBatch(source=source, format=schema, rows=out)
+
+
+# ---- export -------------------------------------------------------------------------------------
+
+def _csv_cell(value) -> str:
+    """CSV has no lists: messages and lists go in as JSON text (read back by the importer)."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _write_csv(rows: list[dict], columns: list[str], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows([_csv_cell(row[c]) for c in columns] for row in rows)
+
+
+def _write_json_lines(rows: list[dict], path: Path) -> None:
+    """JSON lines also for .json, like `Dataset.to_json`: `datasets` reads JSON arrays through pandas,
+    which rounds floats, but JSON lines exactly."""
+    with path.open("w", encoding="utf-8") as f:
+        f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def _push(dataset, repo: str, token: str | None) -> None:
+    why = hub_unreachable()
+    if why is None:
+        try:
+            dataset.push_to_hub(repo, token=token)
+            return
+        except Exception as error:
+            why = f"{type(error).__name__}: {error}"
+    raise BadInput(f"cannot push to the Hugging Face Hub ({why}); check the repo id, the token (HF_TOKEN) "
+                   "and the network", source=repo)
+
+
+def write_export(dataset, dest: str | None, *, push_to_hub: str | None = None, token: str | None = None) -> dict:
+    """Write `dataset` to `dest` (.jsonl/.json as JSON lines, .parquet, .csv, else a `save_to_disk` folder) and/or
+    push it to the Hub repo `push_to_hub`. Returns {"exported": rows, "path": dest or the repo}."""
+    if not dest and not push_to_hub:
+        raise BadInput("give a destination path or a Hub repo to push to", field="dest")
+    if dest:
+        path = Path(dest).expanduser()
+        suffix = path.suffix.lower()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".parquet":
+            dataset.to_parquet(str(path))
+        elif suffix in EXPORT_SUFFIXES:
+            rows = dataset.to_list()
+            if suffix == ".csv":
+                _write_csv(rows, dataset.column_names, path)
+            else:
+                _write_json_lines(rows, path)
+        else:
+            dataset.save_to_disk(str(path))
+    if push_to_hub:
+        _push(dataset, push_to_hub, token)
+    return {"exported": len(dataset), "path": str(dest) if dest else push_to_hub}

@@ -1,0 +1,1 @@
+"""Kind-agnostic background jobs: a run directory, a queue, and the subprocess worker."""

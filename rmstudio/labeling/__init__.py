@@ -1,0 +1,1 @@
+"""Who labels what next: model assistance, agreement, guidelines and candidate generation."""

@@ -1,0 +1,170 @@
+"""Model-assisted labeling: an "assistant" checkpoint's view of each pair, and active learning.
+
+The assistant scores the pairs still to label in the background, in batches (never in a request):
+`reward(response_a) - reward(response_b)` is stored per pair. The Label tab shows which response the
+assistant prefers and how sure it is (sigmoid of the margin), and the "uncertainty" serving order
+gives annotators the pairs with the smallest |margin| first — the labels that teach a model most.
+The assistant may be "latest": the checkpoint of the newest successful run, so the ranking is
+refreshed whenever a new run finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from rmstudio.errors import BadInput
+from rmstudio.store.preference_store import PreferenceStore
+
+LATEST = "latest"
+SERVING_ORDERS = ("random", "uncertainty")
+log = logging.getLogger(__name__)
+
+
+def configure(store: PreferenceStore, *, assistant: str | None = None, order: str | None = None,
+              blind: bool | None = None) -> None:
+    """Choose the assistant checkpoint (a path, "latest", or None for none), the serving order and blind mode."""
+    if order is not None:
+        if order not in SERVING_ORDERS:
+            raise BadInput(f"order must be one of {', '.join(SERVING_ORDERS)}, got {order!r}", field="order")
+        store.set_setting("serving_order", order)
+    if assistant is not None:
+        store.set_setting("assistant", assistant.strip() or None)
+    if blind is not None:
+        store.set_setting("assistant_blind", "1" if blind else "0")
+    resolve_assistant(store)
+
+
+def resolve_assistant(store: PreferenceStore) -> str | None:
+    """The checkpoint path the assistant stands for now (resolving "latest"); recorded for `next_pair`."""
+    chosen = store.settings().get("assistant")
+    checkpoint = latest_checkpoint(store.home) if chosen == LATEST else chosen
+    if checkpoint != store.settings().get("assistant_checkpoint"):
+        store.set_setting("assistant_checkpoint", checkpoint)
+    return checkpoint
+
+
+def is_blind(store: PreferenceStore) -> bool:
+    return store.settings().get("assistant_blind", "1") == "1"
+
+
+def latest_checkpoint(home) -> str | None:
+    from rmstudio.jobs.queue import list_runs
+
+    for run in list_runs(home):  # newest first
+        if run["state"] == "succeeded" and run.get("checkpoint"):
+            return run["checkpoint"]
+    return None
+
+
+def record_margins(store: PreferenceStore, checkpoint: str, margins: dict[int, float]) -> None:
+    now = time.time()
+    with store._write() as db:
+        db.executemany(
+            "INSERT OR REPLACE INTO assistant_scores(pair_id, checkpoint, margin, abs_margin, scored_at)"
+            " VALUES (?,?,?,?,?)",
+            [(pair_id, checkpoint, m, abs(m), now) for pair_id, m in margins.items()],
+        )
+
+
+def pending_pair_ids(store: PreferenceStore, checkpoint: str, limit: int) -> list[int]:
+    """Pairs still to label that this checkpoint has not scored yet."""
+    rows = store._db.execute(
+        "SELECT id FROM pairs p WHERE imported = 0 AND n_labels < ? AND NOT EXISTS"
+        " (SELECT 1 FROM assistant_scores a WHERE a.pair_id = p.id AND a.checkpoint = ?) ORDER BY rank LIMIT ?",
+        (store.overlap, checkpoint, limit),
+    )
+    return [r[0] for r in rows]
+
+
+def score_pairs(store: PreferenceStore, checkpoint: str, pair_ids: list[int]) -> dict[int, float]:
+    """Score both responses of each pair with the checkpoint and store the margins."""
+    from rmstudio.scoring.scorer import RewardScorer
+
+    pairs = [p for p in (store.get_pair(i) for i in pair_ids) if p is not None]
+    if not pairs:
+        return {}
+    scorer = RewardScorer.from_pretrained(checkpoint)
+    rewards = scorer.score([p.prompt for p in pairs] * 2, [p.response_a for p in pairs] + [p.response_b for p in pairs],
+                           allow_empty=True)
+    margins = {p.id: rewards[i] - rewards[i + len(pairs)] for i, p in enumerate(pairs)}
+    record_margins(store, checkpoint, margins)
+    return margins
+
+
+def score_pending(store: PreferenceStore, *, batch_size: int = 64, limit: int | None = None,
+                  should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Score the pairs the current assistant has not seen, batch by batch; returns how many were scored."""
+    checkpoint = resolve_assistant(store)
+    done = 0
+    while checkpoint and not should_stop() and (limit is None or done < limit):
+        ids = pending_pair_ids(store, checkpoint, batch_size if limit is None else min(batch_size, limit - done))
+        if not ids:
+            break
+        done += len(score_pairs(store, checkpoint, ids))
+    return done
+
+
+def suggestion(store: PreferenceStore, pair_id: int, *, compute_missing: bool = True) -> dict | None:
+    """Which response the assistant prefers ("a"/"b"), its confidence sigmoid(|margin|), and the margin."""
+    checkpoint = resolve_assistant(store)
+    if not checkpoint:
+        return None
+    row = store._db.execute("SELECT margin FROM assistant_scores WHERE pair_id = ? AND checkpoint = ?",
+                            (pair_id, checkpoint)).fetchone()
+    if row is None:
+        if not compute_missing:
+            return None
+        try:
+            margin = score_pairs(store, checkpoint, [pair_id]).get(pair_id)
+        except BadInput as exc:  # e.g. the assistant checkpoint was deleted while selected
+            return {"error": str(exc), "checkpoint": checkpoint}
+        if margin is None:
+            return None
+    else:
+        margin = row[0]
+    return {"prefers": "a" if margin >= 0 else "b", "confidence": 1 / (1 + math.exp(-abs(margin))),
+            "margin": margin, "checkpoint": checkpoint}
+
+
+def assistant_agreement(store: PreferenceStore, checkpoint: str | None = None) -> dict:
+    """How often annotators' a/b judgements match what the assistant preferred (pairs it scored)."""
+    checkpoint = checkpoint or resolve_assistant(store)
+    row = store._db.execute(
+        "SELECT COUNT(*), SUM((l.choice = 'a') = (a.margin >= 0)) FROM labels l"
+        " JOIN assistant_scores a ON a.pair_id = l.pair_id AND a.checkpoint = ?"
+        " WHERE l.undone_at IS NULL AND l.choice IN ('a', 'b') AND l.annotator != 'import'",
+        (checkpoint or "",),
+    ).fetchone()
+    labels, agree = row[0], row[1] or 0
+    return {"checkpoint": checkpoint, "labels": labels, "agree": agree,
+            "agreement": round(agree / labels, 4) if labels else None}
+
+
+class BackgroundScorer:
+    """A daemon thread that keeps the assistant's scores of the pairs to label up to date."""
+
+    def __init__(self, store: PreferenceStore, *, interval: float = 15.0, batch_size: int = 64):
+        self.store, self.interval, self.batch_size = store, interval, batch_size
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="rmstudio-assistant", daemon=True)
+
+    def start(self) -> BackgroundScorer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                score_pending(self.store, batch_size=self.batch_size, limit=self.batch_size * 4,
+                              should_stop=self._stop.is_set)
+            except Exception:  # noqa: BLE001 - a broken checkpoint must not kill the app; retried later
+                log.exception("assistant scoring failed")
+            self._stop.wait(self.interval)

@@ -1,0 +1,1 @@
+"""Backbones, the one text encoder (format + truncate), and saving checkpoints."""

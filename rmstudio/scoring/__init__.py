@@ -1,0 +1,1 @@
+"""The one batched reward scorer, evaluation of checkpoints on pairs, and its metrics."""

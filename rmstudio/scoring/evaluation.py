@@ -1,0 +1,247 @@
+"""Compare reward checkpoints on the same preference pairs, and on completions a user types.
+
+`evaluate` scores every checkpoint on the same labeled pairs (a file in any import schema, the store,
+a run's held-out split, a `datasets.Dataset`, an `ImportBatch` or normalized rows), computes the
+figures of `rmstudio.scoring.metrics` and saves the result as JSON in each checkpoint's ``evals/`` folder so
+the UI can show the history (`eval_history`). `playground` ranks K completions of one prompt under N
+checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rmstudio.errors import BadInput
+from rmstudio.scoring import metrics
+
+EVALS_DIR = "evals"
+PREVIEW_CHARS = 300  # text kept per side in the saved disagreement list
+
+
+def load_pairs(
+    pairs: Any, *, home: str | os.PathLike | None = None, split: str | None = None, fmt: str | None = None
+) -> tuple[list[dict], str]:
+    """(labeled normalized rows, description of where they came from) for `evaluate`.
+
+    `pairs` may be: "store" (the labeled pairs of the store at `home`); a run directory (its held-out
+    eval split); a file, folder or Hub id in any import schema; an `ImportBatch`; a `datasets.Dataset`;
+    or a list of dicts in any import schema. Unlabeled rows are BadInput: accuracy needs a preference.
+    """
+    from rmstudio.data.formats import ImportBatch, normalize_records, read_source
+
+    if isinstance(pairs, ImportBatch):
+        rows, name = pairs.rows, pairs.source
+    elif isinstance(pairs, (str, os.PathLike)):
+        text = str(pairs)
+        if text == "store":
+            rows, name = _store_rows(home), "store"
+        elif is_run_dir(text):
+            rows, name = run_eval_rows(text), f"{text} (eval split)"
+        else:
+            rows, name = read_source(text, split=split, fmt=fmt, progress=False).rows, text
+    elif hasattr(pairs, "to_list") and hasattr(pairs, "column_names"):  # datasets.Dataset
+        rows, name = normalize_records(pairs.to_list(), source="<dataset>", fmt=fmt).rows, "<dataset>"
+    elif isinstance(pairs, list):
+        rows, name = normalize_records(pairs, source="<rows>", fmt=fmt).rows, "<rows>"
+    else:
+        raise BadInput(
+            f"cannot evaluate on a {type(pairs).__name__}; give a file, 'store', a run "
+            "directory, a Dataset or a list of rows",
+            field="data",
+        )
+    if not rows:
+        raise BadInput("no pairs to evaluate", source=name, field="data")
+    for i, row in enumerate(rows):
+        if "chosen" not in row:
+            raise BadInput(
+                "unlabeled pair (no chosen/rejected): evaluation needs labeled pairs",
+                source=name,
+                row=i + 1,
+                field="chosen",
+            )
+    return rows, name
+
+
+def _store_rows(home) -> list[dict]:
+    from rmstudio.data.formats import normalize_records
+    from rmstudio.settings import resolve_home
+    from rmstudio.store.preference_store import PreferenceStore
+
+    dataset = PreferenceStore(resolve_home(home)).to_dataset()
+    if len(dataset) == 0:
+        raise BadInput("the store has no labeled pairs yet", source="store", field="data")
+    return normalize_records(dataset.to_list(), source="store").rows
+
+
+def is_run_dir(path: str | os.PathLike) -> bool:
+    """A training run directory: it holds the frozen data snapshot and the spec."""
+    folder = Path(path)
+    return (folder / "data.parquet").is_file() and (folder / "spec.json").is_file()
+
+
+def run_eval_rows(run_dir: str | os.PathLike) -> list[dict]:
+    """The pairs a run held out for evaluation: its frozen snapshot split exactly as training split it
+    (`trainset.split_pairs` with the run's eval_fraction and seed)."""
+    from rmstudio.training.spec import TrainSpec
+    from rmstudio.training.trainset import read_frozen, split_pairs
+
+    spec = TrainSpec.from_json(Path(run_dir) / "spec.json")
+    _, held_out = split_pairs(read_frozen(run_dir), spec.eval_fraction, spec.seed)
+    if not held_out:
+        raise BadInput(
+            "the run held out no pairs (eval_fraction 0)", source=str(run_dir), field="eval_fraction"
+        )
+    return [{k: v for k, v in row.items() if v is not None} for row in held_out]
+
+
+def evaluate(
+    checkpoints: list[str],
+    pairs: Any,
+    *,
+    home=None,
+    batch_size: int | None = None,
+    progress: bool = False,
+    save: bool = True,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> dict:
+    """Score every checkpoint on the same labeled pairs; return (and save) the comparison.
+
+    Returns {"pairs", "data", "created_at", "results": [one per checkpoint: checkpoint, accuracy,
+    accuracy_ci, mean_margin, ece, pairs_per_second, per_category, reliability, margin_hist, margins
+    (r_chosen - r_rejected per pair, in input order)],
+    "agreement": [{a, b, agreement}], "disagreements": [largest first], "saved": [json paths]}.
+    """
+    from rmstudio.scoring.scorer import DEFAULT_BATCH_SIZE, RewardScorer, check_checkpoint
+
+    checkpoints = [str(c) for c in (checkpoints if isinstance(checkpoints, (list, tuple)) else [checkpoints])]
+    if not checkpoints:
+        raise BadInput("give at least one checkpoint to evaluate", field="checkpoint")
+    if len(set(checkpoints)) != len(checkpoints):
+        raise BadInput("a checkpoint is listed twice", field="checkpoint")
+    for checkpoint in checkpoints:
+        check_checkpoint(checkpoint)
+    rows, source = load_pairs(pairs, home=home)
+    prompts = [row["prompt"] for row in rows]
+    texts = [row["chosen"] for row in rows] + [row["rejected"] for row in rows]
+    categories = [row.get("category") for row in rows]
+    results, margins_by = [], {}
+    for checkpoint in checkpoints:
+        scorer = RewardScorer.from_pretrained(checkpoint)
+        started = time.perf_counter()
+        rewards = scorer.score(
+            prompts + prompts,
+            texts,
+            batch_size=batch_size or DEFAULT_BATCH_SIZE,
+            progress=progress,
+            allow_empty=True,
+        )
+        seconds = time.perf_counter() - started
+        margins = [c - r for c, r in zip(rewards[: len(rows)], rewards[len(rows) :], strict=True)]
+        margins_by[checkpoint] = margins
+        summary = metrics.summarize(margins, categories, n_boot=n_boot, seed=seed)
+        results.append(
+            {
+                "checkpoint": checkpoint,
+                **summary,
+                "pairs_per_second": len(rows) / max(seconds, 1e-9),
+                "margins": margins,
+            }
+        )
+    report = {
+        "pairs": len(rows),
+        "data": source,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "results": results,
+        "agreement": metrics.pairwise_agreement(margins_by),
+        "disagreements": [_with_pair(item, rows) for item in metrics.disagreements(margins_by)],
+    }
+    report["saved"] = save_report(report, checkpoints) if save else []
+    return report
+
+
+def _with_pair(item: dict, rows: list[dict]) -> dict:
+    row = rows[item["index"]]
+    return {
+        **item,
+        "id": row.get("id"),
+        "category": row.get("category"),
+        **{side: preview(row[side]) for side in ("prompt", "chosen", "rejected")},
+    }
+
+
+def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
+    """A short readable text of a string or a message list."""
+    if isinstance(value, list):
+        value = "\n".join(f"{m.get('role')}: {m.get('content')}" for m in value)
+    value = str(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def save_report(report: dict, checkpoints: list[str]) -> list[str]:
+    """Write the report to <checkpoint>/evals/<UTC time>.json for each local checkpoint; the paths."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    saved = []
+    for checkpoint in checkpoints:
+        folder = Path(checkpoint)
+        if not folder.is_dir():
+            continue  # a Hub id: nowhere of ours to write
+        target = folder / EVALS_DIR / f"{stamp}.json"
+        target.parent.mkdir(exist_ok=True)
+        saved.append(str(target))
+    body = json.dumps({**report, "saved": saved}, indent=1, allow_nan=True)
+    for path in saved:
+        tmp = Path(path).with_suffix(".tmp")
+        tmp.write_text(body)
+        tmp.replace(path)
+    return saved
+
+
+def eval_history(checkpoint: str | os.PathLike) -> list[dict]:
+    """Every saved evaluation of a checkpoint, oldest first (each the dict `evaluate` returned)."""
+    folder = Path(checkpoint) / EVALS_DIR
+    history = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            history.append({**json.loads(path.read_text()), "path": str(path)})
+        except (OSError, ValueError):
+            continue  # a half-written or foreign file is not history
+    return history
+
+
+def short_names(checkpoints: list[str]) -> list[str]:
+    """Readable unique column names: the run id for <run>/checkpoint, else the folder name."""
+    names = []
+    for checkpoint in checkpoints:
+        path = Path(str(checkpoint).rstrip("/"))
+        names.append(path.parent.name if path.name == "checkpoint" and path.parent.name else path.name)
+    return names if len(set(names)) == len(names) and all(names) else [str(c) for c in checkpoints]
+
+
+def playground(prompt: Any, completions: list, checkpoints: list[str], *, batch_size: int | None = None):
+    """Score K completions of one prompt under N checkpoints: a pandas DataFrame with one row per
+    completion and, per checkpoint, its score and its rank (1 = best; equal scores share a rank)."""
+    import pandas as pd
+
+    from rmstudio.scoring.scorer import DEFAULT_BATCH_SIZE, RewardScorer
+
+    if isinstance(completions, str) or not completions:
+        raise BadInput("give a list of one or more completions", field="completions")
+    if isinstance(checkpoints, str):
+        checkpoints = [checkpoints]
+    if not checkpoints:
+        raise BadInput("give at least one checkpoint", field="checkpoint")
+    table = pd.DataFrame({"completion": [preview(c, 200) for c in completions]})
+    for name, checkpoint in zip(short_names(list(checkpoints)), checkpoints, strict=True):
+        scorer = RewardScorer.from_pretrained(checkpoint)
+        scores = scorer.score(
+            [prompt] * len(completions), list(completions), batch_size=batch_size or DEFAULT_BATCH_SIZE
+        )
+        table[f"{name} score"] = scores
+        table[f"{name} rank"] = table[f"{name} score"].rank(ascending=False, method="min").astype(int)
+    return table

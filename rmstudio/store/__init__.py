@@ -1,0 +1,1 @@
+"""The preference store (SQLite, WAL): the only place with SQL."""

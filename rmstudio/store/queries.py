@@ -1,0 +1,148 @@
+"""Read-only queries over the store: statistics, the paged pair browser, and the training set."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from rmstudio.store.schema import decode_text
+
+_VOTES = """
+SELECT p.id, p.prompt, p.response_a, p.response_b, p.is_chat, p.category, p.margin, p.external_id,
+       SUM(l.choice = 'a') AS votes_a, SUM(l.choice = 'b') AS votes_b, COUNT(*) AS votes
+FROM pairs p JOIN labels l ON l.pair_id = p.id AND l.undone_at IS NULL AND l.choice != 'skip'
+GROUP BY p.id ORDER BY p.id
+"""
+
+
+def resolve(votes_a: int, votes_b: int, votes: int) -> str | None:
+    """The majority judgement of a pair: "a" or "b" with more than half of the votes, else None."""
+    if votes_a * 2 > votes:
+        return "a"
+    if votes_b * 2 > votes:
+        return "b"
+    return None
+
+
+def training_rows(db: sqlite3.Connection) -> list[dict]:
+    rows = []
+    for r in db.execute(_VOTES):
+        winner = resolve(r["votes_a"], r["votes_b"], r["votes"])
+        if winner is None:
+            continue
+        chat = bool(r["is_chat"])
+        a, b = decode_text(r["response_a"], chat), decode_text(r["response_b"], chat)
+        chosen, rejected = (a, b) if winner == "a" else (b, a)
+        rows.append({
+            "prompt": decode_text(r["prompt"], chat), "chosen": chosen, "rejected": rejected,
+            "category": r["category"], "margin": r["margin"], "id": r["external_id"], "pair_id": r["id"],
+        })
+    return rows
+
+
+def resolution_counts(db: sqlite3.Connection) -> dict:
+    """How labeled pairs resolve for training: a clear winner, or excluded (tie/both bad/disagreement)."""
+    counts = {"training_pairs": 0, "excluded_pairs": 0}
+    for r in db.execute(_VOTES):
+        counts["training_pairs" if resolve(r["votes_a"], r["votes_b"], r["votes"]) else "excluded_pairs"] += 1
+    return counts
+
+
+def compute_stats(db: sqlite3.Connection, *, overlap: int = 1) -> dict:
+    one = lambda sql, *args: db.execute(sql, args).fetchone()[0]  # noqa: E731
+    day_start = time.time() - (time.time() % 86400)
+    by_choice = {r[0]: r[1] for r in db.execute(
+        "SELECT choice, COUNT(*) FROM labels WHERE undone_at IS NULL GROUP BY choice ORDER BY choice")}
+    annotators = {}
+    for r in db.execute(
+        "SELECT annotator, COUNT(*) AS labels, SUM(choice = shown_left) AS left_picks,"
+        " SUM(choice IN ('a', 'b')) AS decisive, MIN(created_at) AS first, MAX(created_at) AS last"
+        " FROM labels WHERE undone_at IS NULL GROUP BY annotator ORDER BY annotator"
+    ):
+        decisive = r["decisive"] or 0
+        annotators[r["annotator"]] = {
+            "labels": r["labels"],
+            "left_share": round(r["left_picks"] / decisive, 4) if decisive and r["left_picks"] is not None else None,
+        }
+    by_category = {(r[0] or "(none)"): r[1] for r in db.execute(
+        "SELECT category, COUNT(*) FROM pairs GROUP BY category ORDER BY COUNT(*) DESC")}
+    return {
+        "pairs": one("SELECT COUNT(*) FROM pairs"),
+        "labeled_pairs": one("SELECT COUNT(*) FROM pairs WHERE imported = 1 OR n_labels > 0"),
+        "remaining": one(f"SELECT COUNT(*) FROM pairs WHERE imported = 0 AND n_labels < {int(overlap)}"),
+        "labels": sum(by_choice.values()),
+        "labeled_today": one("SELECT COUNT(*) FROM labels WHERE undone_at IS NULL AND annotator != 'import'"
+                             " AND created_at >= ?", day_start),
+        "labels_by_choice": by_choice,
+        "annotators": annotators,
+        "pairs_by_category": by_category,
+        **resolution_counts(db),
+    }
+
+
+def _day_start() -> float:
+    return time.time() - (time.time() % 86400)
+
+
+def label_progress(db: sqlite3.Connection, annotator: str | None, *, overlap: int = 1) -> dict:
+    """Pairs in the store, pairs still open for labeling, and labels `annotator` gave today (UTC day)."""
+    one = lambda sql, *args: db.execute(sql, args).fetchone()[0]  # noqa: E731
+    mine = 0
+    if annotator:
+        mine = one("SELECT COUNT(*) FROM labels WHERE annotator = ? AND undone_at IS NULL AND created_at >= ?",
+                   annotator, _day_start())
+    return {
+        "pairs": one("SELECT COUNT(*) FROM pairs"),
+        "remaining": one(f"SELECT COUNT(*) FROM pairs WHERE imported = 0 AND n_labels IN ({_below(overlap)})"),
+        "labeled_today": mine,
+    }
+
+
+def _below(overlap: int) -> str:
+    return ",".join(str(n) for n in range(max(1, int(overlap))))
+
+
+def length_histogram(db: sqlite3.Connection, *, bins: int = 20) -> list[dict]:
+    """Response lengths (characters) of every pair, in `bins` equal-width bins from 0 to the longest."""
+    lengths = [n for row in db.execute("SELECT length(response_a), length(response_b) FROM pairs") for n in row]
+    if not lengths:
+        return []
+    width = max(1, -(-max(lengths) // bins))
+    counts = [0] * bins
+    for n in lengths:
+        counts[min(n // width, bins - 1)] += 1
+    return [{"start": i * width, "end": (i + 1) * width, "count": c} for i, c in enumerate(counts)]
+
+
+def list_pairs(db: sqlite3.Connection, *, offset: int = 0, limit: int = 50, search: str | None = None,
+               category: str | None = None, status: str | None = None) -> tuple[list[dict], int]:
+    """One page of pairs with their current labels, newest first, and the number of matching pairs."""
+    where, args = ["1=1"], []
+    if search:
+        where.append("(p.prompt LIKE ? OR p.response_a LIKE ? OR p.response_b LIKE ?)")
+        args += [f"%{search}%"] * 3
+    if category:
+        where.append("p.category = ?")
+        args.append(category)
+    if status == "labeled":
+        where.append("(p.imported = 1 OR p.n_labels > 0)")
+    elif status == "unlabeled":
+        where.append("p.imported = 0 AND p.n_labels = 0")
+    clause = " AND ".join(where)
+    total = db.execute(f"SELECT COUNT(*) FROM pairs p WHERE {clause}", args).fetchone()[0]
+    rows = db.execute(
+        f"SELECT p.id, p.prompt, p.response_a, p.response_b, p.is_chat, p.category, p.source, p.created_at,"
+        f" (SELECT GROUP_CONCAT(l.annotator || ':' || l.choice, ', ') FROM labels l"
+        f"  WHERE l.pair_id = p.id AND l.undone_at IS NULL) AS labels"
+        f" FROM pairs p WHERE {clause} ORDER BY p.id DESC LIMIT ? OFFSET ?",
+        [*args, int(limit), int(offset)],
+    )
+    page = []
+    for r in rows:
+        chat = bool(r["is_chat"])
+        page.append({
+            "id": r["id"], "prompt": decode_text(r["prompt"], chat), "response_a": decode_text(r["response_a"], chat),
+            "response_b": decode_text(r["response_b"], chat), "category": r["category"], "source": r["source"],
+            "labels": r["labels"] or "", "created_at": r["created_at"],
+        })
+    return page, total

@@ -1,0 +1,1 @@
+"""Training specs and presets, the frozen data snapshot, and the TRL RewardTrainer run."""

@@ -1,0 +1,1 @@
+"""What the tabs show, as plain functions over core results (no gradio here)."""

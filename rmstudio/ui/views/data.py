@@ -1,0 +1,132 @@
+"""What the Data tab shows, as plain functions over the store and formats (no Gradio here).
+
+Each returns text (Markdown with user text escaped) or a pandas DataFrame; the tab only places them.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from rmstudio.errors import BadInput
+from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.ui.render import plain_preview
+
+TABLE_COLUMNS = ["id", "category", "prompt", "response A", "response B", "labels", "source"]
+PREVIEW_ROWS = 5
+EXPORT_SUFFIXES = {"JSONL": ".jsonl", "Parquet": ".parquet"}
+STATUSES = ("all", "labeled", "unlabeled")
+ALL_CATEGORIES = "(all)"
+
+
+def read_import(source: str | None, *, split: str | None = None, fmt: str | None = None):
+    """Read and validate a file path or Hub id (formats.read_source); BadInput names file, row and field."""
+    from rmstudio.data.formats import read_source
+
+    if not source or not str(source).strip():
+        raise BadInput("upload a file or type a Hugging Face dataset id first", field="source")
+    return read_source(str(source).strip(), split=(split or "").strip() or None,
+                       fmt=None if fmt in (None, "", "auto") else fmt)
+
+
+def preview_summary(batch) -> str:
+    """The detected schema and counts, before anything is stored."""
+    return (f"**{html.escape(Path(batch.source).name or batch.source)}**: detected schema **{batch.format}** · "
+            f"**{len(batch.rows):,}** rows · {batch.labeled:,} labeled (chosen/rejected) · "
+            f"{batch.unlabeled:,} unlabeled (to label). Nothing is stored until you click **Import**.")
+
+
+def preview_frame(batch, limit: int = PREVIEW_ROWS) -> pd.DataFrame:
+    rows = []
+    for row in batch.rows[:limit]:
+        first, second = ("chosen", "rejected") if "chosen" in row else ("response_a", "response_b")
+        rows.append({"prompt": plain_preview(row.get("prompt")), first: plain_preview(row[first]),
+                     second: plain_preview(row[second]), "category": row.get("category") or ""})
+    return pd.DataFrame(rows)
+
+
+def import_summary(report: dict) -> str:
+    return (f"Imported **{report['imported']:,}** pairs ({report['labeled']:,} labeled, "
+            f"{report['unlabeled']:,} to label) in schema **{report['format']}**; "
+            f"{report['duplicates']:,} duplicates skipped.")
+
+
+def page_count(total: int, size: int) -> int:
+    return max(1, -(-total // max(1, size)))
+
+
+def pairs_page(store: PreferenceStore, *, page: int, size: int, search: str = "", category: str | None = None,
+               status: str = "all") -> tuple[pd.DataFrame, int, str]:
+    """One page of the pair browser (paged in SQL) -> (table, the page actually shown, "page x of y" text)."""
+    size = max(1, int(size))
+    category = None if category in (None, "", ALL_CATEGORIES) else category
+    status = None if status in (None, "", "all") else status
+    filters = {"search": search or None, "category": category, "status": status}
+    page = max(1, int(page or 1))
+    rows, total = store.list_pairs(offset=(page - 1) * size, limit=size, **filters)
+    if not rows and page > page_count(total, size):  # past the end (pairs were deleted): show the last page
+        page = page_count(total, size)
+        rows, total = store.list_pairs(offset=(page - 1) * size, limit=size, **filters)
+    table = pd.DataFrame([
+        [r["id"], r["category"] or "", plain_preview(r["prompt"], 120), plain_preview(r["response_a"], 120),
+         plain_preview(r["response_b"], 120), r["labels"], r["source"] or ""] for r in rows
+    ], columns=TABLE_COLUMNS)
+    info = f"Page {page} of {page_count(total, size):,} · {total:,} matching pair{'' if total == 1 else 's'}"
+    return table, page, info
+
+
+def category_choices(store: PreferenceStore) -> list[str]:
+    return [ALL_CATEGORIES, *store.categories()]
+
+
+def stats_summary(stats: dict) -> str:
+    return (f"**{stats['pairs']:,}** pairs · **{stats['labeled_pairs']:,}** labeled · "
+            f"**{stats['remaining']:,}** left to label · **{stats['labels']:,}** labels "
+            f"({stats['labeled_today']:,} today) · **{stats['training_pairs']:,}** usable for training "
+            f"({stats['excluded_pairs']:,} excluded: ties, both bad, disagreements)")
+
+
+def stats_frames(stats: dict, lengths: list[dict]) -> dict[str, pd.DataFrame]:
+    """Data for the four plots: labels by choice, by annotator, pairs by category, response lengths."""
+    return {
+        "choice": pd.DataFrame({"choice": list(stats["labels_by_choice"]),
+                                "labels": list(stats["labels_by_choice"].values())}, columns=["choice", "labels"]),
+        "annotator": pd.DataFrame({"annotator": list(stats["annotators"]),
+                                   "labels": [a["labels"] for a in stats["annotators"].values()]},
+                                  columns=["annotator", "labels"]),
+        "category": pd.DataFrame({"category": list(stats["pairs_by_category"]),
+                                  "pairs": list(stats["pairs_by_category"].values())}, columns=["category", "pairs"]),
+        "length": pd.DataFrame({"characters": [f"{b['start']:,}" for b in lengths],
+                                "responses": [b["count"] for b in lengths]}, columns=["characters", "responses"]),
+    }
+
+
+def export_file(store: PreferenceStore, kind: str) -> tuple[str, dict]:
+    """Write the training set (store.to_dataset) to a fresh temp file for download -> (path, report)."""
+    from rmstudio.data.formats import write_export
+
+    suffix = EXPORT_SUFFIXES.get(kind)
+    if suffix is None:
+        raise BadInput(f"export format must be one of {', '.join(EXPORT_SUFFIXES)}", field="format")
+    path = Path(tempfile.mkdtemp(prefix="rmstudio-export-")) / f"preferences{suffix}"
+    report = write_export(store.to_dataset(), str(path))
+    return str(path), report
+
+
+def push_export(store: PreferenceStore, repo: str, token: str | None) -> dict:
+    from rmstudio.data.formats import write_export
+
+    if not repo or "/" not in repo.strip():
+        raise BadInput("give the Hub dataset repo as owner/name", field="repo")
+    return write_export(store.to_dataset(), None, push_to_hub=repo.strip(), token=(token or "").strip() or None)
+
+
+def pair_detail(store: PreferenceStore, pair_id) -> tuple[dict | None, list[dict]]:
+    """A pair (as stored: response_a / response_b) and its current labels, or (None, []) when it is gone."""
+    if pair_id is None:
+        return None, []
+    pair = store.get_pair(int(pair_id))
+    return (pair, store.labels_of(pair.id)) if pair else (None, [])
