@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from shared_data import DPO_EN_DEMO  # noqa: E402
 
 from rmstudio.data.demo import labeled_pairs  # noqa: E402
 from rmstudio.data.formats import read_source  # noqa: E402
@@ -30,7 +31,6 @@ from rmstudio.training.spec import TrainSpec  # noqa: E402
 from rmstudio.training.trainer import run as train_run  # noqa: E402
 
 MAX_LENGTH = 128  # tokens per text: the end of the prompt and the response; keeps 20+ retrainings affordable
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "dpo_en_demo.json"
 
 
 def load_pool(shared: Path) -> list[dict]:
@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--step", type=int, default=50, help="labels between retrainings (default 50)")
     parser.add_argument("--budget", type=int, default=200, help="labels simulated per strategy (default 200)")
     parser.add_argument("--held-out", type=int, default=150, help="pairs kept aside for accuracy (default 150)")
-    parser.add_argument("--pool-shared", type=Path, default=SHARED,
+    parser.add_argument("--pool-shared", type=Path, default=DPO_EN_DEMO,
                         help="extra labeled pairs added to the pool (default: the shared dpo_en_demo.json)")
     args = parser.parse_args()
     data = load_pool(args.pool_shared)

@@ -28,8 +28,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-DEFAULT_DATA = "/work/shared/data/dpo_en_demo.json"
+from shared_data import DPO_EN_DEMO  # noqa: E402
 
 
 def train_checkpoint(data: str, home: str, max_steps: int) -> str:
@@ -183,7 +182,7 @@ def memory_check(checkpoint: str, data: str, pairs: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="reward checkpoint (default: train one on --data)")
-    parser.add_argument("--data", default=DEFAULT_DATA, help="preference pairs in any import schema")
+    parser.add_argument("--data", default=str(DPO_EN_DEMO), help="preference pairs in any import schema")
     parser.add_argument("--limit", type=int, help="use only the first N pairs")
     parser.add_argument(
         "--repeat", type=int, default=3, help="timed runs per method (interleaved); the fastest counts"

@@ -1,6 +1,6 @@
 """rmstudio's default training preset vs TRL's reference reward recipe, same pairs, same run, same CPU.
 
-    python bench/train_bench.py [--data /work/shared/data/dpo_en_demo.json] [--pairs N] [--max-length L]
+    python bench/train_bench.py [--data ../shared/data/dpo_en_demo.json] [--pairs N] [--max-length L]
 
 Both train the embedded MiniLM on the same training pairs and are scored on the same held-out pairs.
 - reference: `RewardConfig` with batch 2, 1 epoch, lr 1e-5 and TRL's defaults otherwise, fixed only enough
@@ -25,8 +25,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-DEFAULT_DATA = "/work/shared/data/dpo_en_demo.json"
+from shared_data import DPO_EN_DEMO  # noqa: E402
 
 
 def load_pairs(path: str) -> list[dict]:
@@ -127,7 +126,7 @@ def held_out_accuracy(checkpoint: str, rows: list[dict], *, trl_format: bool) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--data", default=str(DPO_EN_DEMO))
     parser.add_argument("--pairs", type=int, help="use only the first N pairs (quick check)")
     parser.add_argument("--eval-fraction", type=float, default=0.1)
     parser.add_argument("--max-length", type=int, help="override rmstudio's preset max_length")
