@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rmstudio.access import Access  # noqa: E402
 from rmstudio.data.formats import ImportBatch  # noqa: E402
-from rmstudio.store.preference_store import PreferenceStore  # noqa: E402
+from rmstudio.store import PreferenceStore  # noqa: E402
 from rmstudio.ui import label_tab  # noqa: E402
 from rmstudio.ui.context import StudioContext  # noqa: E402
 from rmstudio.ui.views import data as data_views  # noqa: E402

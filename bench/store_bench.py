@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rmstudio.data.formats import read_source  # noqa: E402
-from rmstudio.store.preference_store import PreferenceStore  # noqa: E402
+from rmstudio.store import PreferenceStore  # noqa: E402
 
 
 def write_pairs(path: Path, n: int) -> None:

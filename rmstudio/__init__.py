@@ -9,7 +9,7 @@ __all__ = ["PreferenceStore", "RewardScorer", "reward_func", "BadInput"]
 def __getattr__(name: str):
     # Lazy: `import rmstudio` must stay cheap (no torch/datasets) for the CLI and the worker.
     if name == "PreferenceStore":
-        from rmstudio.store.preference_store import PreferenceStore
+        from rmstudio.store import PreferenceStore
 
         return PreferenceStore
     if name == "RewardScorer":

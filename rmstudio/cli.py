@@ -25,7 +25,7 @@ def emit(result: dict) -> None:
 
 def cmd_import(args: argparse.Namespace) -> dict:
     from rmstudio.data.formats import read_source
-    from rmstudio.store.preference_store import PreferenceStore
+    from rmstudio.store import PreferenceStore
 
     batch = read_source(args.source, split=args.split, fmt=args.format, progress=True)
     return PreferenceStore(resolve_home(args.home)).import_batch(batch, progress=True)
@@ -33,7 +33,7 @@ def cmd_import(args: argparse.Namespace) -> dict:
 
 def cmd_export(args: argparse.Namespace) -> dict:
     from rmstudio.data.formats import write_export
-    from rmstudio.store.preference_store import PreferenceStore
+    from rmstudio.store import PreferenceStore
 
     dataset = PreferenceStore(resolve_home(args.home)).to_dataset()
     return write_export(dataset, args.dest, push_to_hub=args.push_to_hub, token=args.token)
@@ -41,7 +41,7 @@ def cmd_export(args: argparse.Namespace) -> dict:
 
 def cmd_stats(args: argparse.Namespace) -> dict:
     from rmstudio.labeling.agreement import agreement_report
-    from rmstudio.store.preference_store import PreferenceStore
+    from rmstudio.store import PreferenceStore
 
     store = PreferenceStore(resolve_home(args.home))
     return {**store.stats(), "agreement": agreement_report(store.iter_labels())}

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from rmstudio.errors import BadInput
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 
 LATEST = "latest"
 SERVING_ORDERS = ("random", "uncertainty")

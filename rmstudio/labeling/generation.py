@@ -182,7 +182,7 @@ def to_candidate_rows(rows: list[dict], model: str) -> tuple[list[dict], int]:
 
 def run_generation(spec: GenerateSpec, *, on_progress=None, should_stop=lambda: False) -> dict:
     """Generate and store candidate pairs; returns counts for the job's summary."""
-    from rmstudio.store.preference_store import PreferenceStore
+    from rmstudio.store import PreferenceStore
 
     store = PreferenceStore(spec.home)
     counts = {"candidate_pairs": 0, "duplicate_or_empty_completions": 0}

@@ -70,7 +70,7 @@ def load_pairs(
 def _store_rows(home) -> list[dict]:
     from rmstudio.data.formats import normalize_records
     from rmstudio.settings import resolve_home
-    from rmstudio.store.preference_store import PreferenceStore
+    from rmstudio.store import PreferenceStore
 
     dataset = PreferenceStore(resolve_home(home)).to_dataset()
     if len(dataset) == 0:

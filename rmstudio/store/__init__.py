@@ -1,1 +1,9 @@
-"""The preference store (SQLite, WAL): the only place with SQL."""
+"""The preference store (SQLite, WAL): the only place with SQL.
+
+`from rmstudio.store import PreferenceStore, Pair, CHOICES` is cheap (sqlite3 only): `datasets` is
+imported when `to_dataset()` is called, not here.
+"""
+
+from rmstudio.store.preference_store import CHOICES, Pair, PreferenceStore
+
+__all__ = ["CHOICES", "Pair", "PreferenceStore"]

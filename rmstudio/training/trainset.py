@@ -25,7 +25,7 @@ def load_rows(spec) -> list[dict]:
     """The labeled pairs a spec names: the store at spec.home (data=None) or an import source."""
     if spec.data is None:
         from rmstudio.settings import resolve_home
-        from rmstudio.store.preference_store import PreferenceStore
+        from rmstudio.store import PreferenceStore
 
         rows = PreferenceStore(resolve_home(spec.home)).to_dataset().to_list()
         where = "the store"

@@ -17,7 +17,7 @@ import gradio as gr
 from rmstudio.access import Access
 from rmstudio.model import backbones as models
 from rmstudio.settings import on_spaces, resolve_home
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from rmstudio.ui.context import StudioContext
 from rmstudio.ui.data_tab import build_data_tab
 from rmstudio.ui.label_tab import build_label_tab

@@ -26,7 +26,7 @@ import gradio as gr
 
 from rmstudio.access import Access, NotAllowed
 from rmstudio.errors import BadInput
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 
 
 @dataclass

@@ -11,7 +11,7 @@ import html
 import gradio as gr
 
 from rmstudio.data.formats import SCHEMAS
-from rmstudio.store.preference_store import CHOICES
+from rmstudio.store import CHOICES
 from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.render import message_html, panel
 from rmstudio.ui.team_panel import build_team_panel

@@ -15,7 +15,7 @@ import gradio as gr
 
 from rmstudio.errors import BadInput
 from rmstudio.labeling.guidelines import read_guidelines, save_guidelines
-from rmstudio.store.preference_store import Pair
+from rmstudio.store import Pair
 from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.render import markdown_html, message_html, panel
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rmstudio.labeling import assist
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from tests.browser.conftest import open_app, start_server
 from tests.browser.test_label import shown_pair_id, wait_for_other_pair
 from tests.scoring_helpers import checkpoint

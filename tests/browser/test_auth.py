@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from gradio_client import Client
 
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from tests.browser.conftest import open_app, start_server
 from tests.browser.test_label import shown_pair_id, wait_for_other_pair, wait_for_text
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from tests.browser.conftest import open_app
 from tests.browser.test_label import wait_for_text
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from tests.browser.conftest import open_app, screenshot, start_server
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import pytest
 
 from rmstudio.errors import BadInput
 from rmstudio.labeling import assist
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from tests.store_helpers import candidates
 
 

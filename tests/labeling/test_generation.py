@@ -14,7 +14,7 @@ from rmstudio.labeling.generation import (
     run_generation,
     to_candidate_rows,
 )
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 
 
 @pytest.fixture(scope="module")

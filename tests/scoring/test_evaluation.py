@@ -155,7 +155,7 @@ def test_run_eval_split_is_the_trainers_held_out_set():
 
 def test_store_pairs(tmp_path, two, pairs_file):
     from rmstudio.data.formats import read_source
-    from rmstudio.store.preference_store import PreferenceStore
+    from rmstudio.store import PreferenceStore
 
     PreferenceStore(tmp_path).import_batch(read_source(str(pairs_file)))
     result = evaluation.evaluate(two[:1], "store", home=tmp_path, save=False)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from huggingface_hub import HfApi
 
+from rmstudio.store import PreferenceStore
 from rmstudio.store.backup import read_dump, restore_records, write_dump
 from rmstudio.store.hub_sync import DUMP_NAME, PATH_IN_REPO, HubSyncConfig, export_folder, start
-from rmstudio.store.preference_store import PreferenceStore
 from tests.store_helpers import Batch, candidates, labeled
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from rmstudio.errors import BadInput
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from tests.store_helpers import Batch, candidates, labeled
 
 

@@ -10,14 +10,14 @@ import sys
 import textwrap
 from pathlib import Path
 
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from tests.store_helpers import candidates
 
 ROOT = Path(__file__).resolve().parents[2]
 
 LABEL_LOOP = textwrap.dedent("""
     import sys
-    from rmstudio.store.preference_store import PreferenceStore
+    from rmstudio.store import PreferenceStore
     store = PreferenceStore(sys.argv[1])
     annotator, rounds = sys.argv[2], int(sys.argv[3])
     print("ready", flush=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rmstudio.access import Access
 from rmstudio.labeling import assist
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from rmstudio.ui.context import StudioContext
 from rmstudio.ui.team_panel import NO_ASSISTANT, agreement_tables, assistant_choices
 from tests.store_helpers import candidates

@@ -11,7 +11,7 @@ import pytest
 from rmstudio.access import Access, NotAllowed, parse_logins
 from rmstudio.errors import BadInput
 from rmstudio.labeling.guidelines import DEFAULT_GUIDELINES, read_guidelines, save_guidelines
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from rmstudio.ui import label_tab
 from rmstudio.ui.context import StudioContext
 from rmstudio.ui.render import markdown_html, message_html

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from rmstudio.errors import BadInput
-from rmstudio.store.preference_store import PreferenceStore
+from rmstudio.store import PreferenceStore
 from rmstudio.ui.render import plain_preview
 
 TABLE_COLUMNS = ["id", "category", "prompt", "response A", "response B", "labels", "source"]
