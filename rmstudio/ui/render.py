@@ -5,6 +5,8 @@ wrote comes out escaped, so `<script>` or `<img onerror=...>` show as literal te
 (lists, tables, fenced code) stays readable. Images are disabled (no requests to foreign hosts) and links
 are limited to markdown-it's safe schemes. The output goes into `gr.HTML`, which inserts HTML unsanitized —
 so nothing else may put user text there without `html.escape`.
+
+Tables and text boxes display text, never HTML: they get `plain_text` (whole) or `plain_preview` (one line).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import html
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+
+from rmstudio.scoring.evaluation import preview
 
 ROLE_NAMES = {"system": "System", "user": "User", "assistant": "Assistant", "tool": "Tool"}
 
@@ -56,9 +60,23 @@ def panel(title: str, body_html: str, *, css_class: str) -> str:
             f'<div class="rm-panel-body">{body_html}</div></div>')
 
 
+def plain_text(value) -> str:
+    """A prompt or response as plain text for text boxes: strings as they are, chat messages as
+    'role: content' paragraphs."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return "\n\n".join(
+            f"{m.get('role', '?')}: {m.get('content', '')}" if isinstance(m, dict) else str(m) for m in value
+        )
+    return str(value)
+
+
 def plain_preview(value, limit: int = 160) -> str:
-    """A one-line plain-text preview for tables (tables show text, never HTML)."""
+    """A one-line plain-text preview for tables, cut to `limit` characters the way saved evaluation
+    previews are (`evaluation.preview`); chat messages show their contents separated by ' / '."""
     if isinstance(value, list):
         value = " / ".join(_content_text(m.get("content", "")) if isinstance(m, dict) else str(m) for m in value)
-    text = " ".join(str(value or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return preview(" ".join(str(value or "").split()), limit)

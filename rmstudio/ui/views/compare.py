@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from rmstudio.ui.views.runs import as_text, format_share, is_number, round_or_none
+from rmstudio.errors import BadInput
+from rmstudio.scoring.evaluation import short_names
+from rmstudio.ui.render import plain_preview, plain_text
+from rmstudio.ui.views.runs import format_share, is_number, round_or_none
 
 COMPARE_COLUMNS = ["Checkpoint", "Accuracy", "95% interval", "Mean margin", "ECE", "Pairs/s"]
 DISAGREEMENT_PREVIEW_CHARS = 90
@@ -17,8 +20,6 @@ COMPLETION_SEPARATOR = "---"
 def checkpoint_names(paths: list[str]) -> dict[str, str]:
     """Display names of checkpoint paths, the same the playground table uses (`evaluation.short_names`):
     the run id for run checkpoints, else the folder name (full paths when those would clash)."""
-    from rmstudio.scoring.evaluation import short_names
-
     paths = [str(p) for p in paths]
     return dict(zip(paths, short_names(paths), strict=True))
 
@@ -81,7 +82,6 @@ def series_colors(names: dict[str, str]) -> dict[str, str]:
     return colors
 
 
-
 def reliability_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:
     """Reliability diagram points (confidence, accuracy, checkpoint) of non-empty bins, plus the diagonal
     drawn as a dotted row of points (a scatter plot shows a checkpoint whose pairs all fall in one bin)."""
@@ -91,11 +91,6 @@ def reliability_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:
             if b.get("count") and is_number(b.get("confidence")) and is_number(b.get("accuracy")):
                 rows.append({"confidence": float(b["confidence"]), "accuracy": float(b["accuracy"]), "checkpoint": name})
     return pd.DataFrame(rows, columns=["confidence", "accuracy", "checkpoint"])
-
-
-def _preview(text: str, limit: int = DISAGREEMENT_PREVIEW_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _pair_of(item: dict, pairs: list[dict]) -> dict:
@@ -116,7 +111,7 @@ def disagreement_table(result: dict, pairs: list[dict], names: dict[str, str]) -
         pair = _pair_of(item, pairs)
         decided = {names.get(k, k): v for k, v in (item.get("decisions") or {}).items()}
         row = {"#": pos + 1, "Pair": item.get("index"), "Disagreement": round_or_none(item.get("size"), 3),
-               "Prompt": _preview(as_text(pair.get("prompt")))}
+               "Prompt": plain_preview(plain_text(pair.get("prompt")), DISAGREEMENT_PREVIEW_CHARS)}
         row.update({name: decided.get(name, "") for name in ckpts})
         rows.append(row)
     return pd.DataFrame(rows, columns=["#", "Pair", "Disagreement", "Prompt", *ckpts])
@@ -127,7 +122,7 @@ def disagreement_detail(result: dict, pairs: list[dict], names: dict[str, str], 
     every checkpoint's scores on it (chosen, rejected, margin, decision)."""
     items = result.get("disagreements") or []
     if not 0 <= position < len(items):
-        raise IndexError(f"there is no disagreement #{position + 1}")
+        raise BadInput(f"there is no disagreement #{position + 1}")
     item = items[position]
     pair = _pair_of(item, pairs)
     scores = item.get("scores") or {}
@@ -136,8 +131,8 @@ def disagreement_detail(result: dict, pairs: list[dict], names: dict[str, str], 
         chosen, rejected = _score_pair(scores.get(key))
         rows.append([names.get(key, key), chosen, rejected, round_or_none(margin), (item.get("decisions") or {}).get(key, "")])
     table = pd.DataFrame(rows, columns=["Checkpoint", "Score (chosen)", "Score (rejected)", "Margin", "Prefers"])
-    return {"prompt": as_text(pair.get("prompt")), "chosen": as_text(pair.get("chosen")),
-            "rejected": as_text(pair.get("rejected")), "scores": table,
+    return {"prompt": plain_text(pair.get("prompt")), "chosen": plain_text(pair.get("chosen")),
+            "rejected": plain_text(pair.get("rejected")), "scores": table,
             "title": f"Pair {item.get('index')} · disagreement {round_or_none(item.get('size'), 3)}"}
 
 

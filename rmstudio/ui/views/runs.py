@@ -2,7 +2,7 @@
 
 Pure functions over the dicts that `jobs` returns: no gradio, no model, no I/O except the fingerprints
 (`stat` calls). The UI only calls these and hands the frames to components, so what the page shows is
-tested without a browser. Evaluation results are shaped in `compare_views`.
+tested without a browser. Evaluation results are shaped in `rmstudio.ui.views.compare`.
 """
 
 from __future__ import annotations
@@ -55,19 +55,6 @@ def model_label(model) -> str:
     if model.startswith(("/", ".", "~")):
         return Path(model).name or model
     return model
-
-
-def as_text(value) -> str:
-    """A prompt or completion as plain text: strings as they are, chat messages as 'role: content' lines."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (list, tuple)):
-        return "\n\n".join(
-            f"{m.get('role', '?')}: {m.get('content', '')}" if isinstance(m, dict) else str(m) for m in value
-        )
-    return str(value)
 
 
 # --- runs (Train tab) -----------------------------------------------------------------------------

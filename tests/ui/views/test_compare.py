@@ -1,10 +1,11 @@
-"""compare_views: what the Compare tab shows, from evaluation results (no browser, no model)."""
+"""rmstudio.ui.views.compare: what the Compare tab shows, from evaluation results (no browser, no model)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from rmstudio.errors import BadInput
 from rmstudio.ui.views import compare as compare_views
 
 
@@ -72,7 +73,7 @@ def test_disagreements_keep_their_order_and_show_texts_as_plain_text():
     assert detail["chosen"] == "assistant: good" and detail["rejected"] == "bad"
     assert detail["scores"].values.tolist() == [["r1", 2.0, 1.0, 1.0, "chosen"], ["r2", 0.1, 0.8, -0.7, "rejected"]]
     assert compare_views.disagreement_detail(RESULT, PAIRS, names, 1)["scores"]["Score (chosen)"].isna().all()
-    with pytest.raises(IndexError):
+    with pytest.raises(BadInput, match="there is no disagreement #6"):
         compare_views.disagreement_detail(RESULT, PAIRS, names, 5)
 
 

@@ -1,4 +1,4 @@
-"""run_views: what the Train tab shows, from run, status and metrics dicts (no browser, no model)."""
+"""rmstudio.ui.views.runs: what the Train tab shows, from run, status and metrics dicts (no browser, no model)."""
 
 from __future__ import annotations
 
