@@ -1,6 +1,6 @@
 """Compare tab: score 1–N checkpoints on the same pairs and side by side on completions the user types.
 
-Wiring only: `evaluation.evaluate` / `evaluation.playground` do the work, `run_views` shapes the result.
+Wiring only: `evaluation.evaluate` / `evaluation.playground` do the work, `views.compare` shapes the result.
 User text (prompts, responses) is shown in Textboxes and Dataframes, which display text, never HTML.
 Scoring handlers share one concurrency group with a small limit: they are the heavy part of the app.
 """
@@ -11,6 +11,7 @@ import gradio as gr
 
 from rmstudio.errors import BadInput
 from rmstudio.jobs import queue as jobs
+from rmstudio.ui.context import shows_errors
 from rmstudio.ui.train_form import UPLOAD_TYPES, on_load
 from rmstudio.ui.views import compare as compare_views
 from rmstudio.ui.views import runs as run_views
@@ -96,23 +97,18 @@ def build_compare_tab(ctx) -> None:
             run_update = gr.update(choices=eval_runs, value=eval_runs[0] if eval_runs else None)
         return {ckpts: gr.update(choices=choices), eval_run: run_update, empty_row: gr.update(visible=not choices)}
 
+    @shows_errors(failure="Comparison failed")
     def compare(selected, extra_text, source_name, run_id, upload, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+        from rmstudio.data.formats import ImportBatch
+        from rmstudio.scoring.evaluation import evaluate
+        from rmstudio.scoring.scorer import check_checkpoint
+
         checkpoints = _checkpoints(selected, extra_text)
-        try:
-            from rmstudio.scoring.scorer import check_checkpoint
-
-            for checkpoint in checkpoints:  # a typo fails at once, before the pairs load
-                check_checkpoint(checkpoint)
-            rows, name = _eval_pairs(home, source_name, run_id, upload)
-            progress(0.1, desc=f"scoring {len(rows)} pairs with {len(checkpoints)} checkpoint(s)")
-            from rmstudio.data.formats import ImportBatch
-            from rmstudio.scoring.evaluation import evaluate
-
-            result = evaluate(checkpoints, ImportBatch(source=name, format="normalized", rows=rows), home=home)
-        except BadInput as exc:
-            raise gr.Error(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - a message on the page, never a stack trace
-            raise gr.Error(f"Comparison failed: {exc}") from None
+        for checkpoint in checkpoints:  # a typo fails at once, before the pairs load
+            check_checkpoint(checkpoint)
+        rows, name = _eval_pairs(home, source_name, run_id, upload)
+        progress(0.1, desc=f"scoring {len(rows)} pairs with {len(checkpoints)} checkpoint(s)")
+        result = evaluate(checkpoints, ImportBatch(source=name, format="normalized", rows=rows), home=home)
         names = compare_views.checkpoint_names(checkpoints)
         colors = compare_views.series_colors(names)
         kept = {"names": names, "result": {**result, "disagreements": result["disagreements"][:DETAIL_ITEMS]},
@@ -130,21 +126,18 @@ def build_compare_tab(ctx) -> None:
             results: gr.update(visible=True), detail: gr.update(visible=False),
         }
 
+    @shows_errors(failure="Could not score this pair")  # e.g. a checkpoint deleted since the comparison
     def open_disagreement(kept, evt: gr.SelectData):
         if not kept:
             raise gr.Error("Run a comparison first.")
         position = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        try:
-            info = compare_views.disagreement_detail(kept["result"], _pairs_list(kept), kept["names"], position)
-            scores = _pair_scores(kept, position)
-        except (IndexError, BadInput) as exc:
-            raise gr.Error(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - e.g. a checkpoint deleted since the comparison
-            raise gr.Error(f"Could not score this pair: {exc}") from None
+        info = compare_views.disagreement_detail(kept["result"], _pairs_list(kept), kept["names"], position)
+        scores = _pair_scores(kept, position)
         return {dis_title: f"**{info['title']}**", prompt_box: info["prompt"], chosen_box: info["chosen"],
                 rejected_box: info["rejected"], dis_scores: scores if scores is not None else info["scores"],
                 detail: gr.update(visible=True)}
 
+    @shows_errors(failure="Scoring failed")
     def play(selected, extra_text, prompt, completions_text):
         checkpoints = _checkpoints(selected, extra_text)
         completions = compare_views.parse_completions(completions_text)
@@ -152,14 +145,9 @@ def build_compare_tab(ctx) -> None:
             raise gr.Error("Type a prompt first.")
         if len(completions) < 1:
             raise gr.Error("Type at least one completion (separate several with a line holding only ---).")
-        try:
-            from rmstudio.scoring.evaluation import playground
+        from rmstudio.scoring.evaluation import playground
 
-            frame = playground(prompt, completions, checkpoints)
-        except BadInput as exc:
-            raise gr.Error(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001
-            raise gr.Error(f"Scoring failed: {exc}") from None
+        frame = playground(prompt, completions, checkpoints)
         return gr.update(value=compare_views.ranked_playground(frame), visible=True)
 
     quiet = {"show_progress": "hidden", "concurrency_limit": None, "api_visibility": "private"}

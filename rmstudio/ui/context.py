@@ -11,7 +11,7 @@ user take a `request: gr.Request` parameter (Gradio fills it in) and ask the con
 `ctx.blocks` is the enclosing `gr.Blocks`, for `ctx.blocks.load(...)` (re-attach on page load);
 `ctx.tabs` is the `gr.Tabs`, so a handler can switch tab by returning `gr.Tabs(selected="train")`
 (tab ids: "label", "data", "train", "compare"); `ctx.tab_blocks[tab_id]` is the tab itself (for `.select`).
-Handlers that raise BadInput/NotAllowed can be wrapped in `shows_errors` to show the message in the page.
+Every handler that can fail is wrapped in `shows_errors`, which shows the message in the page.
 """
 
 from __future__ import annotations
@@ -88,14 +88,27 @@ def _hf_username(request: gr.Request) -> str | None:
     return userinfo.get("preferred_username") or None
 
 
-def shows_errors(fn: Callable) -> Callable:
-    """Show BadInput / NotAllowed raised by a handler as an error toast in the page (not a stack trace)."""
+def shows_errors(fn: Callable | None = None, *, failure: str | None = None) -> Callable:
+    """Show what a handler raises as an error toast in the page, never a stack trace.
+
+    BadInput and NotAllowed show their message; gr.Error passes as raised. With `failure` (e.g. "Comparison
+    failed") any other exception shows as "<failure>: <its message>": handlers that load models or start
+    jobs can fail in ways no check foresees. Use as `@shows_errors` or `@shows_errors(failure="...")`.
+    """
+    if fn is None:
+        return functools.partial(shows_errors, failure=failure)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except gr.Error:
+            raise
         except (BadInput, NotAllowed) as exc:
             raise gr.Error(str(exc)) from None
+        except Exception as exc:
+            if failure is None:
+                raise
+            raise gr.Error(f"{failure}: {exc}") from None
 
     return wrapper

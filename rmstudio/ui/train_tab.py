@@ -10,9 +10,9 @@ from __future__ import annotations
 import gradio as gr
 
 from rmstudio import settings
-from rmstudio.errors import BadInput
 from rmstudio.jobs import queue as jobs
 from rmstudio.ui import train_form
+from rmstudio.ui.context import shows_errors
 from rmstudio.ui.views import runs as run_views
 
 POLL_SECONDS = 1.5
@@ -99,37 +99,29 @@ def build_train_tab(ctx) -> None:
             return {c: gr.skip() for c in view_outputs}
         return draw(run_id, request)
 
+    @shows_errors(failure="Could not start the run")
     def on_train(values: dict, request: gr.Request):
         """`values`: every form component -> its value (the event's inputs are given as a set)."""
         ctx.require_admin(request, "start training")
-        try:
-            fields = {name: values[component] for name, component in form.fields.items()}
-            spec = train_form.spec_from_form(home, fields, values[form.preset_values] or {})
-            run_id = jobs.submit(home, spec)
-        except BadInput as exc:
-            raise gr.Error(str(exc)) from None
-        except Exception as exc:  # noqa: BLE001 - the page shows a message, never a stack trace
-            raise gr.Error(f"Could not start the run: {exc}") from None
+        fields = {name: values[component] for name, component in form.fields.items()}
+        spec = train_form.spec_from_form(home, fields, values[form.preset_values] or {})
+        run_id = jobs.submit(home, spec)
         gr.Info(f"Run {run_id} queued.")
         return draw(run_id, request)
 
+    @shows_errors
     def on_cancel(run_id, request: gr.Request):
         ctx.require_admin(request, "cancel runs")
         if not run_id:
             raise gr.Error("No run is selected.")
-        try:
-            jobs.cancel(home, run_id)
-        except BadInput as exc:
-            raise gr.Error(str(exc)) from None
+        jobs.cancel(home, run_id)
         gr.Info(f"Cancelling run {run_id}: it stops after the current step and saves what it learned.")
         return draw(run_id, request)
 
+    @shows_errors
     def on_resume(run_id, request: gr.Request):
         ctx.require_admin(request, "resume runs")
-        try:
-            jobs.resume(home, run_id)
-        except BadInput as exc:
-            raise gr.Error(str(exc)) from None
+        jobs.resume(home, run_id)
         return draw(run_id, request)
 
     def on_pick(run_id, request: gr.Request):
