@@ -11,7 +11,7 @@ import gradio as gr
 
 from rmstudio.errors import BadInput
 from rmstudio.jobs import queue as jobs
-from rmstudio.ui.context import shows_errors
+from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.train_form import UPLOAD_TYPES, on_load
 from rmstudio.ui.views import compare as compare_views
 from rmstudio.ui.views import runs as run_views
@@ -26,8 +26,8 @@ EMPTY_RUNS = ("**No trained checkpoints yet.** Train one in the **Train** tab (a
 PLACEHOLDER_COMPLETIONS = "First completion\n---\nSecond completion\n---\nThird completion"
 
 
-def build_compare_tab(ctx) -> None:
-    """Lay out the Compare tab inside the current Blocks/Tab and wire its events (ctx: the app context)."""
+def build_compare_tab(ctx: StudioContext) -> None:
+    """Lay out the Compare tab inside the current Blocks/Tab and wire its events."""
     home = ctx.home
     gr.Markdown("Score trained checkpoints on the same labeled pairs and see where they differ.",
                 elem_classes=["rm-help"])
@@ -154,9 +154,8 @@ def build_compare_tab(ctx) -> None:
     refresh_out = [ckpts, eval_run, empty_row]
     on_load(ctx, refresh, inputs=[eval_run], outputs=refresh_out)
     refresh_btn.click(refresh, [eval_run], refresh_out, **quiet)
-    if getattr(ctx, "tabs", None) is not None:
-        ctx.tabs.select(refresh, [eval_run], refresh_out, **quiet)
-        go_train.click(lambda: gr.Tabs(selected="train"), None, ctx.tabs, **quiet)
+    ctx.tabs.select(refresh, [eval_run], refresh_out, **quiet)
+    go_train.click(lambda: gr.Tabs(selected="train"), None, ctx.tabs, **quiet)
     source.change(lambda s: (gr.update(visible=s == EVAL_RUN), gr.update(visible=s == EVAL_FILE)), source,
                   [eval_run, eval_file], **quiet)
     compare_btn.click(compare, [ckpts, extra, source, eval_run, eval_file],

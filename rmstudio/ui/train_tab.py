@@ -12,14 +12,14 @@ import gradio as gr
 from rmstudio import settings
 from rmstudio.jobs import queue as jobs
 from rmstudio.ui import train_form
-from rmstudio.ui.context import shows_errors
+from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.views import runs as run_views
 
 POLL_SECONDS = 1.5
 
 
-def build_train_tab(ctx) -> None:
-    """Lay out the Train tab inside the current Blocks/Tab and wire its events (ctx: the app context)."""
+def build_train_tab(ctx: StudioContext) -> None:
+    """Lay out the Train tab inside the current Blocks/Tab and wire its events."""
     home = ctx.home
     jobs.recover(home)  # runs whose worker died while no app was up become `interrupted` (resumable)
     gr.Markdown("Train a reward model on your labels. The run continues in the background: you can "
