@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable
 
 from rmstudio.errors import BadInput
@@ -30,25 +29,25 @@ def configure(store: PreferenceStore, *, assistant: str | None = None, order: st
     if order is not None:
         if order not in SERVING_ORDERS:
             raise BadInput(f"order must be one of {', '.join(SERVING_ORDERS)}, got {order!r}", field="order")
-        store.set_setting("serving_order", order)
+        store.set_labeling_setting("serving_order", order)
     if assistant is not None:
-        store.set_setting("assistant", assistant.strip() or None)
+        store.set_labeling_setting("assistant", assistant.strip() or None)
     if blind is not None:
-        store.set_setting("assistant_blind", "1" if blind else "0")
+        store.set_labeling_setting("assistant_blind", "1" if blind else "0")
     resolve_assistant(store)
 
 
 def resolve_assistant(store: PreferenceStore) -> str | None:
     """The checkpoint path the assistant stands for now (resolving "latest"); recorded for `next_pair`."""
-    chosen = store.settings().get("assistant")
-    checkpoint = latest_checkpoint(store.home) if chosen == LATEST else chosen
-    if checkpoint != store.settings().get("assistant_checkpoint"):
-        store.set_setting("assistant_checkpoint", checkpoint)
+    settings = store.labeling_settings()
+    checkpoint = latest_checkpoint(store.home) if settings.get("assistant") == LATEST else settings.get("assistant")
+    if checkpoint != settings.get("assistant_checkpoint"):
+        store.set_labeling_setting("assistant_checkpoint", checkpoint)
     return checkpoint
 
 
 def is_blind(store: PreferenceStore) -> bool:
-    return store.settings().get("assistant_blind", "1") == "1"
+    return store.labeling_settings().get("assistant_blind", "1") == "1"
 
 
 def latest_checkpoint(home) -> str | None:
@@ -58,26 +57,6 @@ def latest_checkpoint(home) -> str | None:
         if run["state"] == "succeeded" and run.get("checkpoint"):
             return run["checkpoint"]
     return None
-
-
-def record_margins(store: PreferenceStore, checkpoint: str, margins: dict[int, float]) -> None:
-    now = time.time()
-    with store._write() as db:
-        db.executemany(
-            "INSERT OR REPLACE INTO assistant_scores(pair_id, checkpoint, margin, abs_margin, scored_at)"
-            " VALUES (?,?,?,?,?)",
-            [(pair_id, checkpoint, m, abs(m), now) for pair_id, m in margins.items()],
-        )
-
-
-def pending_pair_ids(store: PreferenceStore, checkpoint: str, limit: int) -> list[int]:
-    """Pairs still to label that this checkpoint has not scored yet."""
-    rows = store._db.execute(
-        "SELECT id FROM pairs p WHERE imported = 0 AND n_labels < ? AND NOT EXISTS"
-        " (SELECT 1 FROM assistant_scores a WHERE a.pair_id = p.id AND a.checkpoint = ?) ORDER BY rank LIMIT ?",
-        (store.overlap, checkpoint, limit),
-    )
-    return [r[0] for r in rows]
 
 
 def score_pairs(store: PreferenceStore, checkpoint: str, pair_ids: list[int]) -> dict[int, float]:
@@ -91,7 +70,7 @@ def score_pairs(store: PreferenceStore, checkpoint: str, pair_ids: list[int]) ->
     rewards = scorer.score([p.prompt for p in pairs] * 2, [p.response_a for p in pairs] + [p.response_b for p in pairs],
                            allow_empty=True)
     margins = {p.id: rewards[i] - rewards[i + len(pairs)] for i, p in enumerate(pairs)}
-    record_margins(store, checkpoint, margins)
+    store.save_assistant_margins(checkpoint, margins)
     return margins
 
 
@@ -101,7 +80,8 @@ def score_pending(store: PreferenceStore, *, batch_size: int = 64, limit: int | 
     checkpoint = resolve_assistant(store)
     done = 0
     while checkpoint and not should_stop() and (limit is None or done < limit):
-        ids = pending_pair_ids(store, checkpoint, batch_size if limit is None else min(batch_size, limit - done))
+        batch = batch_size if limit is None else min(batch_size, limit - done)
+        ids = store.pairs_without_assistant_margin(checkpoint, batch)
         if not ids:
             break
         done += len(score_pairs(store, checkpoint, ids))
@@ -113,9 +93,8 @@ def suggestion(store: PreferenceStore, pair_id: int, *, compute_missing: bool = 
     checkpoint = resolve_assistant(store)
     if not checkpoint:
         return None
-    row = store._db.execute("SELECT margin FROM assistant_scores WHERE pair_id = ? AND checkpoint = ?",
-                            (pair_id, checkpoint)).fetchone()
-    if row is None:
+    margin = store.assistant_margin(pair_id, checkpoint)
+    if margin is None:
         if not compute_missing:
             return None
         try:
@@ -124,8 +103,6 @@ def suggestion(store: PreferenceStore, pair_id: int, *, compute_missing: bool = 
             return {"error": str(exc), "checkpoint": checkpoint}
         if margin is None:
             return None
-    else:
-        margin = row[0]
     return {"prefers": "a" if margin >= 0 else "b", "confidence": 1 / (1 + math.exp(-abs(margin))),
             "margin": margin, "checkpoint": checkpoint}
 
@@ -133,13 +110,7 @@ def suggestion(store: PreferenceStore, pair_id: int, *, compute_missing: bool = 
 def assistant_agreement(store: PreferenceStore, checkpoint: str | None = None) -> dict:
     """How often annotators' a/b judgements match what the assistant preferred (pairs it scored)."""
     checkpoint = checkpoint or resolve_assistant(store)
-    row = store._db.execute(
-        "SELECT COUNT(*), SUM((l.choice = 'a') = (a.margin >= 0)) FROM labels l"
-        " JOIN assistant_scores a ON a.pair_id = l.pair_id AND a.checkpoint = ?"
-        " WHERE l.undone_at IS NULL AND l.choice IN ('a', 'b') AND l.annotator != 'import'",
-        (checkpoint or "",),
-    ).fetchone()
-    labels, agree = row[0], row[1] or 0
+    labels, agree = store.assistant_agreement_counts(checkpoint or "")
     return {"checkpoint": checkpoint, "labels": labels, "agree": agree,
             "agreement": round(agree / labels, 4) if labels else None}
 

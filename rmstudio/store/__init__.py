@@ -4,6 +4,8 @@
 imported when `to_dataset()` is called, not here.
 """
 
-from rmstudio.store.preference_store import CHOICES, Pair, PreferenceStore
+from rmstudio.store.labeling import CHOICES
+from rmstudio.store.pairs import Pair
+from rmstudio.store.preference_store import PreferenceStore
 
 __all__ = ["CHOICES", "Pair", "PreferenceStore"]

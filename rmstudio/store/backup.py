@@ -2,25 +2,30 @@
 
 Unlike `PreferenceStore.to_dataset()` (the training view), a dump keeps unlabeled pairs, every
 annotator's label, undone labels left out, and the left/right order each label was given in.
+`PreferenceStore.dump_records()` and `restore_records()` are the entry points; the files are JSON lines.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from rmstudio.store.preference_store import PreferenceStore
-from rmstudio.store.schema import content_hash, decode_text, encode_text
+from rmstudio.store.pairs import PAIR_COLUMNS, insert_pairs, pair_record
+from rmstudio.store.queries import current_labels
+from rmstudio.store.schema import decode_text
+
+_HASH = PAIR_COLUMNS.index("content_hash")
+_LABEL_FIELDS = ("choice", "annotator", "shown_left", "created_at")
 
 
-def dump_records(store: PreferenceStore) -> Iterator[dict]:
-    db = store._db
+def dump(db: sqlite3.Connection) -> Iterator[dict]:
+    """Every pair, oldest first, with its current labels."""
     labels: dict[int, list[dict]] = {}
-    for row in db.execute("SELECT pair_id, choice, annotator, shown_left, created_at FROM labels"
-                          " WHERE undone_at IS NULL ORDER BY id"):
-        labels.setdefault(row["pair_id"], []).append(
-            {k: row[k] for k in ("choice", "annotator", "shown_left", "created_at")})
+    for label in current_labels(db):
+        labels.setdefault(label["pair_id"], []).append({k: label[k] for k in _LABEL_FIELDS})
     for row in db.execute("SELECT * FROM pairs ORDER BY id"):
         chat = bool(row["is_chat"])
         yield {
@@ -32,44 +37,46 @@ def dump_records(store: PreferenceStore) -> Iterator[dict]:
         }
 
 
-def write_dump(store: PreferenceStore, path: Path) -> int:
-    """Write the dump as JSON lines atomically (a reader never sees half a file); returns the pair count."""
+def restore(db: sqlite3.Connection, records: Iterable[dict]) -> dict:
+    """Add dumped pairs and their labels (inside the caller's write transaction); pairs already present are skipped."""
+    records = list(records)
+    rng = random.Random()
+    pairs = [_restored_pair(r, rng) for r in records]
+    before = insert_pairs(db, pairs)
+    new_ids = {r["content_hash"]: r["id"] for r in db.execute("SELECT id, content_hash FROM pairs WHERE id > ?",
+                                                               (before,))}
+    labels, restored = [], 0
+    for record, pair in zip(records, pairs, strict=True):
+        pair_id = new_ids.pop(pair[_HASH], None)  # None: stored before, or twice in the dump (first copy kept)
+        if pair_id is None:
+            continue
+        restored += 1
+        labels += [(pair_id, *(label[k] for k in _LABEL_FIELDS)) for label in record["labels"]]
+    db.executemany("INSERT INTO labels(pair_id, choice, annotator, shown_left, created_at) VALUES (?,?,?,?,?)",
+                   labels)
+    return {"restored_pairs": restored, "restored_labels": len(labels), "skipped_pairs": len(records) - restored}
+
+
+def _restored_pair(record: dict, rng: random.Random) -> tuple:
+    """A dumped pair as a pair record: its left/right order and import state as dumped, a fresh serving rank."""
+    return pair_record(
+        record["prompt"], record["response_a"], record["response_b"], swap=int(record.get("swap", 0)),
+        rank=rng.random(), n_labels=sum(lab["choice"] != "skip" for lab in record["labels"]),
+        imported=int(record.get("imported", 0)), created_at=record["created_at"], category=record.get("category"),
+        source=record.get("source"), margin=record.get("margin"), external_id=record.get("id"),
+    )
+
+
+def write_dump(records: Iterable[dict], path: Path) -> int:
+    """Write dump records as JSON lines atomically (a reader never sees half a file); returns the pair count."""
     tmp = path.with_suffix(".tmp")
     count = 0
     with tmp.open("w", encoding="utf-8") as f:
-        for record in dump_records(store):
+        for record in records:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1
     tmp.replace(path)
     return count
-
-
-def restore_records(store: PreferenceStore, records: Iterable[dict]) -> dict:
-    """Add dumped pairs and their labels in one transaction; pairs already present are skipped."""
-    restored = skipped = labels = 0
-    with store._write() as db:
-        for r in records:
-            prompt, a, b = r["prompt"], r["response_a"], r["response_b"]
-            chat = any(isinstance(x, list) for x in (prompt, a, b))
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO pairs(prompt, response_a, response_b, is_chat, category, source, margin,"
-                " external_id, content_hash, swap, rank, n_labels, imported, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,abs(random()) / 9.3e18,?,?,?)",
-                (encode_text(prompt, chat), encode_text(a, chat), encode_text(b, chat), int(chat), r.get("category"),
-                 r.get("source"), r.get("margin"), r.get("id"), content_hash(prompt, a, b), int(r.get("swap", 0)),
-                 sum(lab["choice"] != "skip" for lab in r["labels"]), int(r.get("imported", 0)), r["created_at"]),
-            )
-            if cursor.rowcount == 0:
-                skipped += 1
-                continue
-            restored += 1
-            db.executemany(
-                "INSERT INTO labels(pair_id, choice, annotator, shown_left, created_at) VALUES (?,?,?,?,?)",
-                [(cursor.lastrowid, lab["choice"], lab["annotator"], lab["shown_left"], lab["created_at"])
-                 for lab in r["labels"]],
-            )
-            labels += len(r["labels"])
-    return {"restored_pairs": restored, "restored_labels": labels, "skipped_pairs": skipped}
 
 
 def read_dump(path: Path) -> Iterator[dict]:

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from rmstudio.store.backup import read_dump, restore_records, write_dump
+from rmstudio.store.backup import read_dump, write_dump
 from rmstudio.store.preference_store import PreferenceStore
 
 ENV_REPO = "RMSTUDIO_HUB_DATASET"
@@ -60,7 +60,7 @@ def start(store: PreferenceStore, config: HubSyncConfig, *, hf_api=None):
     class StoreScheduler(CommitScheduler):
         def push_to_hub(self):
             with self.lock:  # a fresh dump right before each scheduled commit
-                write_dump(store, Path(self.folder_path) / DUMP_NAME)
+                write_dump(store.dump_records(), Path(self.folder_path) / DUMP_NAME)
             return super().push_to_hub()
 
     return StoreScheduler(**config.scheduler_kwargs(export_folder(store.home)), hf_api=hf_api)
@@ -78,4 +78,4 @@ def restore_if_empty(store: PreferenceStore, config: HubSyncConfig) -> dict | No
     except (EntryNotFoundError, RepositoryNotFoundError):
         log.info("no rmstudio dump in %s yet: starting empty", config.repo_id)
         return None
-    return restore_records(store, read_dump(Path(path)))
+    return store.restore_records(read_dump(Path(path)))

@@ -1,11 +1,12 @@
-"""Read-only queries over the store: statistics, the paged pair browser, and the training set."""
+"""Read-only queries over the store: statistics, the paged pair browser, labels, and the training set."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
 
-from rmstudio.store.schema import decode_text
+from rmstudio.store.schema import IMPORT_ANNOTATOR, decode_text
 
 _VOTES = """
 SELECT p.id, p.prompt, p.response_a, p.response_b, p.is_chat, p.category, p.margin, p.external_id,
@@ -50,7 +51,6 @@ def resolution_counts(db: sqlite3.Connection) -> dict:
 
 def compute_stats(db: sqlite3.Connection, *, overlap: int = 1) -> dict:
     one = lambda sql, *args: db.execute(sql, args).fetchone()[0]  # noqa: E731
-    day_start = time.time() - (time.time() % 86400)
     by_choice = {r[0]: r[1] for r in db.execute(
         "SELECT choice, COUNT(*) FROM labels WHERE undone_at IS NULL GROUP BY choice ORDER BY choice")}
     annotators = {}
@@ -71,8 +71,8 @@ def compute_stats(db: sqlite3.Connection, *, overlap: int = 1) -> dict:
         "labeled_pairs": one("SELECT COUNT(*) FROM pairs WHERE imported = 1 OR n_labels > 0"),
         "remaining": one(f"SELECT COUNT(*) FROM pairs WHERE imported = 0 AND n_labels < {int(overlap)}"),
         "labels": sum(by_choice.values()),
-        "labeled_today": one("SELECT COUNT(*) FROM labels WHERE undone_at IS NULL AND annotator != 'import'"
-                             " AND created_at >= ?", day_start),
+        "labeled_today": one("SELECT COUNT(*) FROM labels WHERE undone_at IS NULL AND annotator != ?"
+                             " AND created_at >= ?", IMPORT_ANNOTATOR, day_start()),
         "labels_by_choice": by_choice,
         "annotators": annotators,
         "pairs_by_category": by_category,
@@ -80,8 +80,10 @@ def compute_stats(db: sqlite3.Connection, *, overlap: int = 1) -> dict:
     }
 
 
-def _day_start() -> float:
-    return time.time() - (time.time() % 86400)
+def day_start() -> float:
+    """When today began (UTC), as a timestamp: the start of the "labeled today" counts."""
+    now = time.time()
+    return now - now % 86400
 
 
 def label_progress(db: sqlite3.Connection, annotator: str | None, *, overlap: int = 1) -> dict:
@@ -90,16 +92,33 @@ def label_progress(db: sqlite3.Connection, annotator: str | None, *, overlap: in
     mine = 0
     if annotator:
         mine = one("SELECT COUNT(*) FROM labels WHERE annotator = ? AND undone_at IS NULL AND created_at >= ?",
-                   annotator, _day_start())
+                   annotator, day_start())
     return {
         "pairs": one("SELECT COUNT(*) FROM pairs"),
-        "remaining": one(f"SELECT COUNT(*) FROM pairs WHERE imported = 0 AND n_labels IN ({_below(overlap)})"),
+        "remaining": one(f"SELECT COUNT(*) FROM pairs WHERE imported = 0 AND n_labels IN ({open_label_counts(overlap)})"),
         "labeled_today": mine,
     }
 
 
-def _below(overlap: int) -> str:
+def open_label_counts(overlap: int) -> str:
+    """The label counts of a pair still open for labeling, as an SQL list ("0,1" for overlap 2).
+
+    `n_labels IN (...)` makes lookups in the serving index (imported, n_labels, rank) exact, so with
+    overlap 1 the pairs come in rank order without a sort, unlike `n_labels < overlap`.
+    """
     return ",".join(str(n) for n in range(max(1, int(overlap))))
+
+
+def current_labels(db: sqlite3.Connection) -> Iterator[dict]:
+    """Every label not undone, with its pair id, oldest first."""
+    for row in db.execute("SELECT pair_id, choice, annotator, shown_left, created_at FROM labels"
+                          " WHERE undone_at IS NULL ORDER BY id"):
+        yield dict(row)
+
+
+def categories(db: sqlite3.Connection) -> list[str]:
+    """The distinct categories of stored pairs, sorted; pairs without one are left out."""
+    return [r[0] for r in db.execute("SELECT DISTINCT category FROM pairs WHERE category IS NOT NULL ORDER BY category")]
 
 
 def length_histogram(db: sqlite3.Connection, *, bins: int = 20) -> list[dict]:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+IMPORT_ANNOTATOR = "import"
+"""The annotator of the labels that came with imported pairs (reserved: no person may use the name)."""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pairs (
     id          INTEGER PRIMARY KEY,

@@ -13,12 +13,13 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rmstudio.data.messages import one_type_per_column
 from rmstudio.errors import BadInput
 
 DATA_FILE = "data.parquet"
+
 MIN_EVAL_PAIRS = 4
 MIN_TRAIN_PAIRS = 8
-TEXT_COLUMNS = ("prompt", "chosen", "rejected")
 
 
 def load_rows(spec) -> list[dict]:
@@ -45,24 +46,18 @@ def load_rows(spec) -> list[dict]:
 
 def normalize(rows: list[dict]) -> list[dict]:
     """Keep the training columns; one value type per column (messages everywhere when any row has them)."""
-    chat = any(isinstance(r.get(c), list) for r in rows for c in TEXT_COLUMNS)
     out = []
     for r in rows:
-        row = {c: r.get(c) for c in TEXT_COLUMNS}
-        if row["prompt"] is None:
-            row["prompt"] = [] if chat else ""
-        if chat:
-            if not isinstance(row["prompt"], list):
-                row["prompt"] = [{"role": "user", "content": row["prompt"]}] if row["prompt"] else []
-            for c in ("chosen", "rejected"):
-                if isinstance(row[c], str):
-                    row[c] = [{"role": "assistant", "content": row[c]}]
         margin = r.get("margin")
-        row["category"] = None if r.get("category") is None else str(r["category"])
-        row["margin"] = None if margin is None or margin != margin else float(margin)
-        row["id"] = None if r.get("id") is None else str(r["id"])
-        out.append(row)
-    return out
+        out.append({
+            "prompt": "" if r.get("prompt") is None else r["prompt"],
+            "chosen": r.get("chosen"),
+            "rejected": r.get("rejected"),
+            "category": None if r.get("category") is None else str(r["category"]),
+            "margin": None if margin is None or margin != margin else float(margin),
+            "id": None if r.get("id") is None else str(r["id"]),
+        })
+    return one_type_per_column(out)
 
 
 def data_hash(rows: list[dict]) -> str:

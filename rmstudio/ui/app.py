@@ -118,7 +118,7 @@ def start_background_services(store: PreferenceStore) -> dict:
             services["hub_sync"] = hub_sync.start(store, config)
         except Exception as exc:  # noqa: BLE001 - the app must start even when the Hub is unreachable
             print(f"warning: Hub sync to {config.repo_id} is off: {exc}", file=sys.stderr)
-    if store.settings().get("assistant"):
+    if store.labeling_settings().get("assistant"):
         services["assistant_scorer"] = assist.BackgroundScorer(store).start()
     return services
 

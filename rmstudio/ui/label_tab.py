@@ -119,7 +119,7 @@ def assistant_line(ctx: StudioContext, state: dict) -> str:
     """The model assistant's view: of the pair on screen, or — in blind mode — of the pair just judged."""
     from rmstudio.labeling import assist
 
-    if not ctx.store.settings().get("assistant"):
+    if not ctx.store.labeling_settings().get("assistant"):
         return ""
     if not assist.is_blind(ctx.store):
         if state.get("id") is None:

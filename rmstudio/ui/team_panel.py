@@ -93,7 +93,7 @@ def build_team_panel(ctx: StudioContext) -> dict:
         generated = gr.Markdown(elem_id="rm-gen-status")
 
     def current_settings():
-        settings = ctx.store.settings()
+        settings = ctx.store.labeling_settings()
         return (ctx.store.overlap, gr.Dropdown(choices=assistant_choices(ctx), value=settings.get("assistant", "")),
                 settings.get("serving_order", "random"), assist.is_blind(ctx.store))
 

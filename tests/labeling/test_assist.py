@@ -26,7 +26,7 @@ def test_uncertainty_order_serves_the_lowest_abs_margin_pairs_first(store):
     ids = _ids_by_prompt(store)
     margins = {ids[f"question {i}?"]: (i - 9.5) * 0.5 for i in range(20)}  # |margin| smallest at i = 9, 10
     assist.configure(store, assistant="/ckpt/a", order="uncertainty")
-    assist.record_margins(store, "/ckpt/a", margins)
+    store.save_assistant_margins("/ckpt/a", margins)
     served = []
     while (pair := store.next_pair("ann")) is not None:
         served.append(abs(margins[pair.id]))
@@ -37,8 +37,8 @@ def test_uncertainty_order_serves_the_lowest_abs_margin_pairs_first(store):
 
 def test_unscored_pairs_follow_and_random_order_stays_the_default(store):
     ids = _ids_by_prompt(store)
-    assist.record_margins(store, "/ckpt/a", {ids["question 3?"]: 0.01})
-    store.set_setting("assistant_checkpoint", "/ckpt/a")
+    store.save_assistant_margins("/ckpt/a", {ids["question 3?"]: 0.01})
+    store.set_labeling_setting("assistant_checkpoint", "/ckpt/a")
     random_first = store.next_pair("r")  # default order: random, ignores the assistant
     store.release(random_first.id, "r")
     assist.configure(store, assistant="/ckpt/a", order="uncertainty")
@@ -48,16 +48,16 @@ def test_unscored_pairs_follow_and_random_order_stays_the_default(store):
 
 def test_margins_of_another_checkpoint_do_not_order(store):
     ids = _ids_by_prompt(store)
-    assist.record_margins(store, "/ckpt/old", {ids["question 5?"]: 0.0})
+    store.save_assistant_margins("/ckpt/old", {ids["question 5?"]: 0.0})
     assist.configure(store, assistant="/ckpt/new", order="uncertainty")
-    assist.record_margins(store, "/ckpt/new", {ids["question 7?"]: 0.2})
+    store.save_assistant_margins("/ckpt/new", {ids["question 7?"]: 0.2})
     assert store.next_pair("ann").id == ids["question 7?"]
 
 
 def test_suggestion_from_stored_margin_and_agreement(store):
     ids = _ids_by_prompt(store)
     assist.configure(store, assistant="/ckpt/a")
-    assist.record_margins(store, "/ckpt/a", {ids["question 1?"]: 2.0, ids["question 2?"]: -1.0})
+    store.save_assistant_margins("/ckpt/a", {ids["question 1?"]: 2.0, ids["question 2?"]: -1.0})
     hint = assist.suggestion(store, ids["question 1?"], compute_missing=False)
     assert hint["prefers"] == "a" and hint["confidence"] == pytest.approx(0.8808, abs=1e-4)
     assert assist.suggestion(store, ids["question 2?"], compute_missing=False)["prefers"] == "b"
@@ -86,9 +86,11 @@ def test_blind_is_the_default_and_bad_order_is_refused(store):
 def test_background_scoring_with_a_real_checkpoint_orders_by_its_uncertainty(store):
     from tests.scoring_helpers import checkpoint
 
-    assist.configure(store, assistant=checkpoint(), order="uncertainty")
+    assistant = checkpoint()
+    assist.configure(store, assistant=assistant, order="uncertainty")
     assert assist.score_pending(store, batch_size=8) == 20
-    margins = dict(store._db.execute("SELECT pair_id, abs_margin FROM assistant_scores").fetchall())
+    page, _ = store.list_pairs(limit=100)
+    margins = {row["id"]: abs(store.assistant_margin(row["id"], assistant)) for row in page}
     served = [store.next_pair(f"ann{i}").id for i in range(5)]  # five annotators hold five pairs at once
     assert [margins[i] for i in served] == sorted(margins.values())[:5]
     hint = assist.suggestion(store, served[0], compute_missing=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from huggingface_hub import HfApi
 
 from rmstudio.store import PreferenceStore
-from rmstudio.store.backup import read_dump, restore_records, write_dump
+from rmstudio.store.backup import read_dump, write_dump
 from rmstudio.store.hub_sync import DUMP_NAME, PATH_IN_REPO, HubSyncConfig, export_folder, start
 from tests.store_helpers import Batch, candidates, labeled
 
@@ -25,16 +25,29 @@ def _filled_store(home) -> PreferenceStore:
 def test_dump_and_restore_reproduce_pairs_labels_and_training_set(tmp_path):
     store = _filled_store(tmp_path / "a")
     dump = tmp_path / "store.jsonl"
-    assert write_dump(store, dump) == 8
+    assert write_dump(store.dump_records(), dump) == 8
 
     fresh = PreferenceStore(tmp_path / "b")
-    report = restore_records(fresh, read_dump(dump))
+    report = fresh.restore_records(read_dump(dump))
     assert report == {"restored_pairs": 8, "restored_labels": 6, "skipped_pairs": 0}
     key = lambda r: str(r["chosen"])  # noqa: E731
     assert sorted(fresh.to_dataset().to_list(), key=key) == sorted(store.to_dataset().to_list(), key=key)
     assert fresh.stats()["remaining"] == store.stats()["remaining"] == 3  # a skip keeps a pair open
     assert fresh.stats()["annotators"] == store.stats()["annotators"]
-    assert restore_records(fresh, read_dump(dump))["skipped_pairs"] == 8  # restoring twice adds nothing
+    assert fresh.restore_records(read_dump(dump))["skipped_pairs"] == 8  # restoring twice adds nothing
+
+
+def test_a_pair_twice_in_a_dump_is_restored_once_with_the_labels_of_its_first_copy(tmp_path):
+    store = _filled_store(tmp_path / "a")
+    first, *_ = [r for r in store.dump_records() if r["labels"] and r["labels"][0]["annotator"] == "ann"]
+    copy = {**first, "response_a": first["response_b"], "response_b": first["response_a"],
+            "labels": [{**first["labels"][0], "annotator": "other"}]}  # the same pair, sides swapped
+
+    fresh = PreferenceStore(tmp_path / "b")
+    assert fresh.restore_records([first, copy]) == {"restored_pairs": 1, "restored_labels": 1, "skipped_pairs": 1}
+    assert [label["annotator"] for label in fresh.iter_labels()] == ["ann"]
+    [restored] = fresh.dump_records()
+    assert restored == first
 
 
 def test_config_from_env_needs_repo_and_token():

@@ -203,3 +203,12 @@ def test_majority_resolution_with_overlap(store):
 def test_bad_overlap_is_refused(store):
     with pytest.raises(BadInput, match="overlap"):
         store.set_overlap(0)
+
+
+def test_labeling_settings_are_shared_by_every_store_of_the_home(store, tmp_path):
+    store.set_labeling_setting("serving_order", "uncertainty")
+    store.set_overlap(3)
+    other = PreferenceStore(tmp_path)
+    assert other.labeling_settings()["serving_order"] == "uncertainty" and other.overlap == 3
+    other.set_labeling_setting("serving_order", None)
+    assert "serving_order" not in store.labeling_settings()

@@ -33,7 +33,7 @@ def test_agreement_with_the_assistant_is_reported(tmp_path):
     ctx = _ctx(tmp_path)
     assist.configure(ctx.store, assistant="/ckpt/x")
     pair = ctx.store.next_pair("ann")
-    assist.record_margins(ctx.store, "/ckpt/x", {pair.id: -1.0})
+    ctx.store.save_assistant_margins("/ckpt/x", {pair.id: -1.0})
     ctx.store.record_label(pair.id, "b", "ann")
     summary, _, _ = agreement_tables(ctx)
     assert "agree with the assistant on **100%** of 1" in summary
