@@ -7,7 +7,6 @@ starting the app (serve, app.py, tests) gets the same page.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from pathlib import Path
@@ -18,14 +17,18 @@ from rmstudio.access import Access
 from rmstudio.model import backbones as models
 from rmstudio.settings import on_spaces, resolve_home
 from rmstudio.store import PreferenceStore
+from rmstudio.ui.compare_tab import build_compare_tab
 from rmstudio.ui.context import StudioContext
 from rmstudio.ui.data_tab import build_data_tab
 from rmstudio.ui.label_tab import build_label_tab
+from rmstudio.ui.train_tab import build_train_tab
 
 TITLE = "rmstudio"
-OPTIONAL_TABS = (  # (tab id, title, module, builder) — built by other modules, placeholder until they exist
-    ("train", "Train", "rmstudio.ui.train_tab", "build_train_tab"),
-    ("compare", "Compare", "rmstudio.ui.compare_tab", "build_compare_tab"),
+TABS = (  # (tab id, title, builder), in page order
+    ("label", "Label", build_label_tab),
+    ("data", "Data", build_data_tab),
+    ("train", "Train", build_train_tab),
+    ("compare", "Compare", build_compare_tab),
 )
 
 KEYBOARD_SCRIPT = """
@@ -93,13 +96,9 @@ def build_app(home: str | os.PathLike | None = None, *, access: Access | None = 
                 gr.Button("Log out", link="/logout", size="sm", scale=0, min_width=100, elem_id="rm-logout")
         with gr.Tabs(selected="label") as tabs:
             ctx.tabs = tabs
-            with gr.Tab("Label", id="label", elem_id="rm-tab-label") as ctx.tab_blocks["label"]:
-                build_label_tab(ctx)
-            with gr.Tab("Data", id="data", elem_id="rm-tab-data") as ctx.tab_blocks["data"]:
-                build_data_tab(ctx)
-            for tab_id, title, module, builder in OPTIONAL_TABS:
+            for tab_id, title, build_tab in TABS:
                 with gr.Tab(title, id=tab_id, elem_id=f"rm-tab-{tab_id}") as ctx.tab_blocks[tab_id]:
-                    build_optional_tab(ctx, title, module, builder)
+                    build_tab(ctx)
     return blocks
 
 
@@ -121,18 +120,6 @@ def start_background_services(store: PreferenceStore) -> dict:
     if store.labeling_settings().get("assistant"):
         services["assistant_scorer"] = assist.BackgroundScorer(store).start()
     return services
-
-
-def build_optional_tab(ctx: StudioContext, title: str, module: str, builder: str) -> None:
-    """Build a tab from a module that may not exist yet; a placeholder keeps the app usable meanwhile."""
-    try:
-        build = getattr(importlib.import_module(module), builder)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        gr.Markdown(f"### {title}\nThis tab is not available in this version yet.")
-        return
-    build(ctx)
 
 
 def launch_options(access: Access) -> dict:
