@@ -33,10 +33,10 @@ from shared_data import DPO_EN_DEMO  # noqa: E402
 
 def train_checkpoint(data: str, home: str, max_steps: int) -> str:
     """A checkpoint trained on `data` with the default preset (capped steps), as `rmstudio train` makes."""
-    from rmstudio.jobs import queue as jobs
+    from rmstudio.jobs.follow import run_foreground
 
     started = time.perf_counter()
-    summary = jobs.run_foreground(home, {"data": data, "max_steps": max_steps}, progress=False)
+    summary = run_foreground(home, {"data": data, "max_steps": max_steps}, progress=False)
     print(
         f"trained {summary['checkpoint']} in {time.perf_counter() - started:.0f}s "
         f"(eval accuracy {summary.get('eval_accuracy')})",

@@ -27,7 +27,7 @@ def trained_run(seed: int = 42, max_steps: int = 6) -> dict:
 @functools.cache
 def _trained_run(seed: int, max_steps: int) -> dict:
     from rmstudio.data import demo
-    from rmstudio.jobs import queue as jobs
+    from rmstudio.jobs.follow import run_foreground
 
     keep = os.environ.get("RMSTUDIO_TEST_KEEP_RUNS")  # developer speed-up: reuse runs kept in this folder
     if keep and (Path(keep) / f"seed{seed}-steps{max_steps}.json").is_file():
@@ -36,7 +36,7 @@ def _trained_run(seed: int, max_steps: int) -> dict:
     if not keep:
         atexit.register(shutil.rmtree, home, ignore_errors=True)
     data = demo.write_labeled_demo(home / "pairs.jsonl", n=DEMO_PAIRS)
-    summary = jobs.run_foreground(
+    summary = run_foreground(
         home, {"data": str(data), "max_steps": max_steps, "seed": seed}, progress=False
     )
     run_dir = Path(summary["checkpoint"]).parent

@@ -20,7 +20,7 @@ LOWER = {
     "data": set(),
     "jobs": set(),  # kind-agnostic: the kinds register themselves from above
     "store": {"data"},
-    "model": {"data"},
+    "model": {"data", "jobs"},  # the run-directory file names (`jobs.rundir`)
     "scoring": {"data", "model", "jobs"},
     "training": {"data", "store", "model", "scoring", "jobs"},
     "evaluation": {"data", "store", "model", "scoring", "training", "jobs"},

@@ -1,8 +1,9 @@
-"""The files of one run directory: status.json (locked merges), spec.json, metrics.jsonl, log.txt, checkpoints.
+"""The files of one run directory: their names, status.json (locked merges), spec.json, metrics.jsonl, log.txt.
 
-Shared by `jobs` (the app side) and `worker` (the run side): both write status.json only through
-`update_status`, which merges the given fields under an fcntl lock and replaces the file atomically, so
-readers never see half a file and two writers never lose each other's fields.
+Shared by the app side (`queue`) and the run side (`worker`, and the job kinds writing their files): every
+module names a run's files by the constants below, and writes status.json only through `update_status`, which
+merges the given fields under an fcntl lock and replaces the file atomically, so readers never see half a
+file and two writers never lose each other's fields.
 """
 
 from __future__ import annotations
@@ -14,7 +15,21 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+SPEC_FILE = "spec.json"  # what was asked (the job kind's spec)
+STATUS_FILE = "status.json"  # queued | running | succeeded | failed | cancelled | interrupted, and progress
+METRICS_FILE = "metrics.jsonl"  # one JSON line per log step
+LOG_FILE = "log.txt"  # the worker's stdout and stderr
+DATA_FILE = "data.parquet"  # the frozen data snapshot
+CHECKPOINT_DIR = "checkpoint"  # the final model
+CHECKPOINTS_DIR = "checkpoints"  # intermediate (resumable) trainer checkpoints: checkpoints/checkpoint-<step>
+EVALS_DIR = "evals"  # inside a checkpoint: one JSON file per evaluation of it
+STOP_FILE = "stop"  # its existence asks every process of the run to stop after the current step
+RESULT_FILE = "result.json"  # a distributed run's outcome, from rank 0 to the supervising worker
+STATUS_LOCK = ".status.lock"
+DISPATCH_LOCK = ".dispatch.lock"  # in the runs directory: one dispatch decision at a time
 
 LOG_TAIL_LINES = 40
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
@@ -55,7 +70,7 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 def read_status(run_dir) -> dict:
     """status.json of a run directory, or {} when there is none (yet, or any more)."""
-    path = Path(run_dir) / "status.json"
+    path = Path(run_dir) / STATUS_FILE
     for _ in range(3):
         try:
             return json.loads(path.read_text())
@@ -66,30 +81,39 @@ def read_status(run_dir) -> dict:
     return {}
 
 
-def update_status(run_dir, **fields) -> dict:
-    """Merge `fields` into run_dir/status.json under the run's lock; returns the new status.
+def update_status(run_dir, *, when: Callable[[dict], bool] | None = None, **fields) -> dict:
+    """Merge `fields` into run_dir/status.json under the run's lock; returns the status as it now is.
 
-    The one way to write status.json (the worker uses it too). Raises FileNotFoundError when the run
-    directory was deleted, so a worker whose run vanished stops instead of recreating it.
+    The one way to write status.json (the queue and the worker alike). With `when`, the fields are
+    merged only if `when(current status)` holds, checked under the lock (e.g. "still queued"), so a
+    decision made on a status read cannot overwrite a state another process wrote meanwhile.
+    Raises FileNotFoundError when the run directory was deleted, so a worker whose run vanished stops
+    instead of recreating it.
     """
     run_dir = Path(run_dir)
-    with locked(run_dir / ".status.lock"):
+    with locked(run_dir / STATUS_LOCK):
         current = read_status(run_dir)
-        current.update(fields)
-        write_json_atomic(run_dir / "status.json", current)
+        if when is None or when(current):
+            current.update(fields)
+            write_json_atomic(run_dir / STATUS_FILE, current)
         return current
+
+
+def in_state(state: str) -> Callable[[dict], bool]:
+    """A `when` condition for `update_status`: the run is (still) in `state`."""
+    return lambda status: status.get("state") == state
 
 
 def read_spec(run_dir) -> dict:
     try:
-        return json.loads((Path(run_dir) / "spec.json").read_text())
+        return json.loads((Path(run_dir) / SPEC_FILE).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
 
 
 def log_tail(run_dir, lines: int = LOG_TAIL_LINES) -> str:
     """The last lines of the worker's log.txt (read from the end: logs can be large)."""
-    path = Path(run_dir) / "log.txt"
+    path = Path(run_dir) / LOG_FILE
     try:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
@@ -121,7 +145,7 @@ def pid_alive(pid, run_id: str = "rmstudio") -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # another user's process: /proc still tells whether it is this run's worker
     try:
         fields = _proc_stat_fields(pid)
         if fields[0] in ("Z", "X"):
@@ -146,21 +170,14 @@ def _proc_cmdline(pid: int) -> bytes:
     return Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
-def last_trainer_checkpoint(run_dir) -> Path | None:
-    """The newest intermediate trainer checkpoint (`checkpoint-<step>` with trainer_state.json) in a run."""
-    found = [p.parent for p in Path(run_dir).rglob("checkpoint-*/trainer_state.json")]
-    found = [p for p in found if p.name.split("-")[-1].isdigit()]
-    return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
-
-
 def drop_metrics_after(run_dir: Path, step: int) -> None:
     """Forget metrics logged after `step` so a resumed run does not plot those steps twice."""
-    path = run_dir / "metrics.jsonl"
+    path = Path(run_dir) / METRICS_FILE
     if not path.exists():
         return
     kept = [line for line in path.read_text().splitlines(keepends=True)
             if line.strip() and _step_of(line) <= step]
-    tmp = path.with_name(".metrics.jsonl.tmp")
+    tmp = path.with_name(f".{METRICS_FILE}.tmp")
     tmp.write_text("".join(kept))
     os.replace(tmp, path)
 
@@ -175,7 +192,7 @@ def _step_of(line: str) -> float:
 def read_metrics(run_dir, since: int = 0) -> list[dict]:
     """The run's metrics.jsonl records from index `since` on (pass the number already held to get only
     new ones). Cheap when polled: continues from the byte offset where the previous read stopped."""
-    path = Path(run_dir) / "metrics.jsonl"
+    path = Path(run_dir) / METRICS_FILE
     try:
         f = open(path, "rb")
     except FileNotFoundError:

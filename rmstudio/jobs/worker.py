@@ -1,11 +1,12 @@
-"""`python -m rmstudio.jobs.worker RUN_DIR`: run one training job and report through the run directory.
+"""`python -m rmstudio.jobs.worker RUN_DIR`: run one job and report through the run directory.
 
-The worker is the only writer of a running run's files: status.json (state, progress, summary or
-error + log tail), metrics.jsonl, checkpoints. It always ends with a final state:
-succeeded | cancelled (SIGTERM or RUN_DIR/stop: stops after the current step and saves) | failed
-(bad input, crash, disk full; the message says which). A deleted run directory makes it exit at once.
+The worker loads the run's job kind (`kinds`: named in status.json) and runs it; it is the only writer
+of a running run's files: status.json (state, progress, summary or error + log tail) and what the kind
+writes (metrics.jsonl, checkpoints). It always ends with a final state: succeeded | cancelled (SIGTERM or
+RUN_DIR/stop: stops after the current step and saves) | failed (bad input, an unknown kind, crash, disk
+full; the message says which). A deleted run directory makes it exit at once.
 
-With `num_processes > 1` or an `accelerate_config`, this process supervises
+When the kind asks for several processes (`JobKind.launch`), this process supervises
 `accelerate launch ... -m rmstudio.jobs.worker --rank RUN_DIR` started in its own session: a SIGTERM here
 becomes the RUN_DIR/stop file, which every rank checks after each step (and they agree on the step).
 Rank 0 writes RUN_DIR/result.json, which this process turns into the final status.
@@ -27,8 +28,10 @@ import traceback
 from pathlib import Path
 
 from rmstudio.errors import BadInput
+from rmstudio.jobs import kinds
+from rmstudio.jobs.queue import dispatch
+from rmstudio.jobs.rundir import RESULT_FILE, SPEC_FILE, STOP_FILE, log_tail, read_status, update_status
 
-RESULT_FILE = "result.json"
 ENV_SUPERVISOR = "RMSTUDIO_SUPERVISOR_PID"
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 DISK_FULL_TEXT = (
@@ -38,18 +41,6 @@ DISK_FULL_TEXT = (
     "FileTooLarge",
     "StorageFull",
 )
-
-
-def _update(run_dir: Path, **fields) -> None:
-    from rmstudio.jobs.queue import update_status
-
-    update_status(run_dir, **fields)
-
-
-def _log_tail(run_dir: Path) -> str:
-    from rmstudio.jobs.queue import log_tail
-
-    return log_tail(run_dir)
 
 
 def describe_failure(exc: BaseException, run_dir: Path) -> tuple[str, str]:
@@ -67,7 +58,7 @@ def describe_failure(exc: BaseException, run_dir: Path) -> tuple[str, str]:
 def _finish(run_dir: Path, **fields) -> None:
     """Write the final status; if even that fails (run dir gone, disk full) say so on stderr and go on."""
     try:
-        _update(run_dir, finished_at=time.time(), **fields)
+        update_status(run_dir, finished_at=time.time(), **fields)
     except OSError as exc:
         print(
             f"rmstudio worker: could not write the final status ({exc}); final state was "
@@ -82,48 +73,53 @@ def _dispatch_next(spec_home: str | None) -> None:
     if not spec_home:
         return
     try:
-        from rmstudio.jobs.queue import dispatch
-
         dispatch(spec_home)
     except Exception as exc:  # noqa: BLE001 - the queue is also advanced by the app
         print(f"rmstudio worker: could not start the next queued run: {exc}", file=sys.stderr, flush=True)
 
 
+def read_spec_fields(run_dir: Path) -> dict:
+    """spec.json's fields; BadInput when it is not a JSON object."""
+    try:
+        raw = json.loads((run_dir / SPEC_FILE).read_text())
+    except ValueError as exc:
+        raise BadInput(f"cannot read the run's spec: {exc}", source=str(run_dir / SPEC_FILE)) from exc
+    if not isinstance(raw, dict):
+        raise BadInput(f"the run's spec must be a JSON object, not {type(raw).__name__}", source=str(run_dir / SPEC_FILE))
+    return raw
+
+
+def load_job(run_dir: Path, raw: dict) -> tuple[kinds.JobKind, object]:
+    """The run's kind (named in status.json) and its spec, read by the kind; BadInput when either is unknown or bad."""
+    kind = kinds.kind_of_run(read_status(run_dir), raw)
+    return kind, kind.read_spec(raw)
+
+
 def supervise(run_dir: Path) -> int:
     """Run the job (in this process or through accelerate) and write its final status; returns the exit code."""
-    from rmstudio.training.spec import TrainSpec
-
-    if not (run_dir / "spec.json").is_file():
-        print(f"rmstudio worker: {run_dir} is not a run directory (no spec.json)", file=sys.stderr)
+    if not (run_dir / SPEC_FILE).is_file():
+        print(f"rmstudio worker: {run_dir} is not a run directory (no {SPEC_FILE})", file=sys.stderr)
         return 2
     home = None
     try:
-        _update(run_dir, state="running", pid=os.getpid(), started_at=time.time(), error=None)
-        raw = json.loads((run_dir / "spec.json").read_text())
-        home = raw.get("home")
-        if raw.get("kind") == "generate":  # a candidate-generation job shares the queue and the run files
-            from rmstudio.labeling import generation
-
-            summary = generation.run_job(run_dir, update_status=_update)
-        else:
-            spec = TrainSpec.from_json(run_dir / "spec.json")
-            if spec.distributed:
-                summary = run_distributed(spec, run_dir)
-            else:
-                from rmstudio.training import trainer as training
-
-                summary = training.run(spec, run_dir, update_status=_update)
+        update_status(run_dir, state="running", pid=os.getpid(), started_at=time.time(), error=None)
+        raw = read_spec_fields(run_dir)
+        home = raw.get("home")  # the next queued run of this home starts when this one ends
+        kind, spec = load_job(run_dir, raw)
+        processes = kind.launch(spec)
+        summary = (run_distributed(processes, run_dir) if processes
+                   else kind.run(spec, run_dir, update_status))
         state = summary.pop("state", "succeeded")
         _finish(run_dir, state=state, summary=summary, error=None, log_tail=None)
         code = 0
     except BaseException as exc:  # noqa: BLE001 - every failure must end as a final state
         traceback.print_exc()
         sys.stderr.flush()
-        message, kind = describe_failure(exc, run_dir)
+        message, error_type = describe_failure(exc, run_dir)
         print(f"rmstudio worker: run failed: {message}", file=sys.stderr, flush=True)
         if run_dir.is_dir():
-            _finish(run_dir, state="failed", error=message, error_type=kind, log_tail=_log_tail(run_dir))
-        code = 2 if kind == "BadInput" else 1
+            _finish(run_dir, state="failed", error=message, error_type=error_type, log_tail=log_tail(run_dir))
+        code = 2 if error_type == "BadInput" else 1
     _dispatch_next(home)
     return code
 
@@ -135,19 +131,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def accelerate_command(spec, run_dir: Path) -> list[str]:
-    """`accelerate launch` for this run: the spec's config file, or N local processes (GPUs, or CPU with gloo)."""
+def accelerate_command(processes: kinds.AccelerateLaunch, run_dir: Path) -> list[str]:
+    """`accelerate launch` for this run: its config file, or N local processes (GPUs, or CPU with gloo)."""
     cmd = [sys.executable, "-m", "accelerate.commands.launch"]
-    if spec.accelerate_config:
-        cmd += ["--config_file", str(spec.accelerate_config)]
-        if spec.num_processes > 1:
-            cmd += ["--num_processes", str(spec.num_processes)]
+    if processes.config_file:
+        cmd += ["--config_file", str(processes.config_file)]
+        if processes.num_processes > 1:
+            cmd += ["--num_processes", str(processes.num_processes)]
     else:
         # --multi_gpu starts torchrun; without CUDA the processes fall back to CPU + gloo.
         cmd += [
             "--multi_gpu",
             "--num_processes",
-            str(spec.num_processes),
+            str(processes.num_processes),
             "--num_machines",
             "1",
             "--mixed_precision",
@@ -160,16 +156,14 @@ def accelerate_command(spec, run_dir: Path) -> list[str]:
     return [*cmd, "-m", "rmstudio.jobs.worker", "--rank", str(run_dir)]
 
 
-def run_distributed(spec, run_dir: Path) -> dict:
+def run_distributed(processes: kinds.AccelerateLaunch, run_dir: Path) -> dict:
     """Run the ranks under accelerate; SIGTERM here asks them (via the stop file) to stop and save."""
-    from rmstudio.training.callbacks import STOP_FILE
-
     result = run_dir / RESULT_FILE
     result.unlink(missing_ok=True)
     env = dict(os.environ, **{ENV_SUPERVISOR: str(os.getpid()), "PYTHONUNBUFFERED": "1"})
-    if not spec.accelerate_config:
-        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // spec.num_processes)))
-    proc = subprocess.Popen(accelerate_command(spec, run_dir), env=env, start_new_session=True)
+    if not processes.config_file:
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes.num_processes)))
+    proc = subprocess.Popen(accelerate_command(processes, run_dir), env=env, start_new_session=True)
 
     def ask_ranks_to_stop(signum, frame):
         with contextlib.suppress(OSError):
@@ -187,19 +181,15 @@ def run_distributed(spec, run_dir: Path) -> dict:
 
 def run_rank(run_dir: Path) -> int:
     """One process of a distributed run; rank 0 reports the outcome in RUN_DIR/result.json."""
-    from rmstudio.training import trainer as training
-    from rmstudio.training.spec import TrainSpec
-
     rank0 = int(os.environ.get("RANK", "0")) == 0
     try:
-        summary = training.run(
-            TrainSpec.from_json(run_dir / "spec.json"), run_dir, update_status=_update if rank0 else None
-        )
+        kind, spec = load_job(run_dir, read_spec_fields(run_dir))
+        summary = kind.run(spec, run_dir, update_status if rank0 else None)
         outcome, code = {"summary": summary}, 0
     except BaseException as exc:  # noqa: BLE001 - reported to the supervisor
         traceback.print_exc()
-        message, kind = describe_failure(exc, run_dir)
-        outcome, code = {"error": message, "error_type": kind}, 2 if kind == "BadInput" else 1
+        message, error_type = describe_failure(exc, run_dir)
+        outcome, code = {"error": message, "error_type": error_type}, 2 if error_type == "BadInput" else 1
     if rank0:
         with contextlib.suppress(OSError):
             tmp = run_dir / f".{RESULT_FILE}.tmp"

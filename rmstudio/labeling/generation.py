@@ -8,22 +8,21 @@ model recorded as the pair's source. Runs as a background job like training (see
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from rmstudio.errors import BadInput
-from rmstudio.training.spec_fields import Spec, option
+from rmstudio.jobs import kinds
 
 PROMPT_COLUMNS = ("prompt", "question", "instruction", "text")
 
 
 @dataclass
-class GenerateSpec(Spec):
+class GenerateSpec:
     """What a generation job does. Stored as spec.json in the job's run directory."""
-
-    noun = "generation"
 
     model: str = ""
     """Causal LM: a local path or a Hub id."""
@@ -31,19 +30,17 @@ class GenerateSpec(Spec):
     """The prompts (strings, or lists of {role, content} messages)."""
     home: str | None = None
     """The rmstudio home whose store receives the candidate pairs."""
-    num_completions: int = option(2, low=2, high=16, help="K completions per prompt; every two distinct ones become a pair")
-    max_new_tokens: int = option(128, low=1, high=4096, help="tokens each completion may have at most")
-    temperature: float = option(0.9, low=0.0, high=5.0, low_inclusive=False, help="sampling temperature")
-    top_p: float = option(0.95, low=0.0, high=1.0, low_inclusive=False,
-                          help="nucleus sampling: sample from the smallest set of tokens holding this share of probability")
-    batch_size: int = option(4, low=1, high=256, help="prompts per generate call")
-    seed: int = option(0, help="seed for the sampling")
+    num_completions: int = 2
+    """K completions per prompt; every two distinct ones become a pair."""
+    max_new_tokens: int = 128
+    temperature: float = 0.9
+    top_p: float = 0.95
+    batch_size: int = 4
+    seed: int = 0
     kind: str = "generate"
     """Tells the worker this run generates instead of training."""
 
-    def validate(self) -> GenerateSpec:
-        """Check every value again, and that there is a generator and a prompt to generate for; returns self."""
-        super().validate()
+    def validate(self) -> None:
         if not self.model:
             raise BadInput("choose a generator model (a local path or a Hub id)", field="model")
         if not self.prompts:
@@ -51,7 +48,23 @@ class GenerateSpec(Spec):
         for i, prompt in enumerate(self.prompts, start=1):
             if not (prompt.strip() if isinstance(prompt, str) else prompt):
                 raise BadInput("empty prompt", row=i, field="prompt")
-        return self
+        checks = {"num_completions": (2, 16), "max_new_tokens": (1, 4096), "batch_size": (1, 256)}
+        for name, (low, high) in checks.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or not low <= value <= high:
+                raise BadInput(f"{name} must be a whole number from {low} to {high}, got {value!r}", field=name)
+        if not 0 < self.temperature <= 5:
+            raise BadInput(f"temperature must be in (0, 5], got {self.temperature}", field="temperature")
+        if not 0 < self.top_p <= 1:
+            raise BadInput(f"top_p must be in (0, 1], got {self.top_p}", field="top_p")
+
+    def to_json(self, path: Path) -> None:
+        Path(path).write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> GenerateSpec:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def read_prompts(path: str | Path) -> list:
@@ -186,13 +199,12 @@ def run_generation(spec: GenerateSpec, *, on_progress=None, should_stop=lambda: 
             "generator": spec.model, "stopped_early": len(rows) < len(spec.prompts)}
 
 
-def run_job(run_dir, update_status) -> dict:
+def run_job(spec: GenerateSpec, run_dir, update_status) -> dict:
     """The worker's entry for a generation run: progress into status.json, SIGTERM stops after a batch."""
     from rmstudio.training.callbacks import StopRequest
 
     run_dir = Path(run_dir)
     stop = StopRequest(run_dir).install()
-    spec = GenerateSpec.from_json(run_dir / "spec.json")
     started = time.time()
 
     def progress(done: int, total: int) -> None:
@@ -205,3 +217,12 @@ def run_job(run_dir, update_status) -> dict:
     summary["state"] = "cancelled" if summary["stopped_early"] else "succeeded"
     summary["generate_seconds"] = round(time.time() - started, 2)
     return summary
+
+def prepare_job(spec: GenerateSpec, home: Path, run_dir: Path) -> dict:
+    """Check a generation job before it is queued (BadInput leaves no run); its size is its prompt count."""
+    spec.home = str(home)
+    spec.validate()
+    return {"data_pairs": len(spec.prompts)}
+
+
+GENERATION = kinds.register(kinds.JobKind(name="generate", spec_type=GenerateSpec, prepare=prepare_job, run=run_job))

@@ -16,9 +16,9 @@ import shutil
 import time
 from pathlib import Path
 
+from rmstudio.jobs.rundir import CHECKPOINT_DIR
 from rmstudio.model.encoding import METADATA_FILE
 
-CHECKPOINT_DIR = "checkpoint"
 
 
 def reward_scores(

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from rmstudio.errors import BadInput
+from rmstudio.jobs.rundir import CHECKPOINT_DIR, DATA_FILE, EVALS_DIR, SPEC_FILE
 from rmstudio.scoring import metrics
 
-EVALS_DIR = "evals"
 PREVIEW_CHARS = 300  # text kept per side in the saved disagreement list
 
 
@@ -81,7 +81,7 @@ def _store_rows(home) -> list[dict]:
 def is_run_dir(path: str | os.PathLike) -> bool:
     """A training run directory: it holds the frozen data snapshot and the spec."""
     folder = Path(path)
-    return (folder / "data.parquet").is_file() and (folder / "spec.json").is_file()
+    return (folder / DATA_FILE).is_file() and (folder / SPEC_FILE).is_file()
 
 
 def run_eval_rows(run_dir: str | os.PathLike) -> list[dict]:
@@ -90,7 +90,7 @@ def run_eval_rows(run_dir: str | os.PathLike) -> list[dict]:
     from rmstudio.training.spec import TrainSpec
     from rmstudio.training.trainset import read_frozen, split_pairs
 
-    spec = TrainSpec.from_json(Path(run_dir) / "spec.json")
+    spec = TrainSpec.from_json(Path(run_dir) / SPEC_FILE)
     _, held_out = split_pairs(read_frozen(run_dir), spec.eval_fraction, spec.seed)
     if not held_out:
         raise BadInput(
@@ -219,7 +219,7 @@ def short_names(checkpoints: list[str]) -> list[str]:
     names = []
     for checkpoint in checkpoints:
         path = Path(str(checkpoint).rstrip("/"))
-        names.append(path.parent.name if path.name == "checkpoint" and path.parent.name else path.name)
+        names.append(path.parent.name if path.name == CHECKPOINT_DIR and path.parent.name else path.name)
     return names if len(set(names)) == len(names) and all(names) else [str(c) for c in checkpoints]
 
 

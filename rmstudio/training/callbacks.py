@@ -17,8 +17,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-METRICS_FILE = "metrics.jsonl"
-STOP_FILE = "stop"
+from rmstudio.jobs.rundir import METRICS_FILE, STOP_FILE
 
 
 class RunDirGone(RuntimeError):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from rmstudio.data.messages import one_type_per_column
 from rmstudio.errors import BadInput
+from rmstudio.jobs.rundir import DATA_FILE
 
-DATA_FILE = "data.parquet"
 
 MIN_EVAL_PAIRS = 4
 MIN_TRAIN_PAIRS = 8

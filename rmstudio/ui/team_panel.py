@@ -119,7 +119,7 @@ def build_team_panel(ctx: StudioContext) -> dict:
         prompts = read_prompts(path) if path else [line for line in (typed or "").splitlines() if line.strip()]
         spec = GenerateSpec(model=(generator or "").strip(), prompts=prompts, num_completions=int(count),
                             temperature=float(temp), top_p=float(p), max_new_tokens=int(new_tokens))
-        run_id = jobs.submit_generation(ctx.home, spec)
+        run_id = jobs.submit(ctx.home, spec)
         return (f"Queued generation run **{html.escape(run_id)}** for {len(prompts)} prompts. New pairs appear in "
                 "the Label tab as they are stored; follow it in the Train tab's run list.")
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from rmstudio.data import demo
-from rmstudio.jobs import queue as jobs
+from rmstudio.jobs.follow import run_foreground
 from tests.browser.conftest import screenshot, start_server, wait_for_result
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,7 +28,7 @@ def trained(tmp_path_factory):
     demo.write_labeled_demo(data)
     tiny = {"model": "default", "data": str(data), "batch_size": 2, "max_length": 96, "max_pairs": 160,
             "eval_fraction": 0.25, "eval_steps": 100}
-    run_ids = [jobs.run_foreground(home, TrainSpec(**tiny, max_steps=steps, seed=seed), progress=False)["run_id"]
+    run_ids = [run_foreground(home, TrainSpec(**tiny, max_steps=steps, seed=seed), progress=False)["run_id"]
                for seed, steps in ((1, 3), (2, 8))]
     server = start_server(home)
     yield server, run_ids

@@ -19,6 +19,8 @@ import pytest
 
 from rmstudio.errors import BadInput
 from rmstudio.jobs import queue as jobs
+from rmstudio.jobs import rundir
+from rmstudio.jobs.processes import signal_group
 
 REPO = Path(__file__).resolve().parents[2]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -44,22 +46,26 @@ def fake_run(home: Path, state: str = "queued", device: str | None = "own", **st
         run_id = jobs.new_run_id()
     run_dir = home / "runs" / run_id
     run_dir.mkdir(parents=True)
-    device = "test-" + run_id if device == "own" else device
-    (run_dir / "spec.json").write_text(json.dumps({"model": "default", "device": device}))
+    (run_dir / "spec.json").write_text(json.dumps({"model": "default"}))
+    if device:
+        status["device"] = "test-" + run_id if device == "own" else device
     jobs.update_status(run_dir, run_id=run_id, state=state, created_at=time.time(), **status)
     return run_dir
 
 
 def sleeper(run_dir: Path, ignore_term: bool = False) -> subprocess.Popen:
     """A live process standing in for run_dir's worker (its command line names the run), in its own
-    session, recorded as the run's pid."""
-    code = "import signal, time\n"
+    session, recorded as the run's pid. With `ignore_term` it returns once SIGTERM is ignored."""
+    ready = run_dir / ".sleeper-ready"
+    code = "import pathlib, signal, sys, time\n"
     if ignore_term:
         code += "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
-    code += "time.sleep(120)\n"
-    proc = subprocess.Popen([sys.executable, "-c", code, "-m", "rmstudio.jobs.worker", str(run_dir)],
+    code += "pathlib.Path(sys.argv[1]).touch()\ntime.sleep(120)\n"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(ready), "-m", "rmstudio.jobs.worker", str(run_dir)],
                             start_new_session=True)
     jobs.update_status(run_dir, pid=proc.pid)
+    if ignore_term:
+        wait_until(ready.exists, timeout=60, every=0.05, what="the stand-in worker to ignore SIGTERM")
     return proc
 
 
@@ -118,8 +124,6 @@ def test_deleted_run_reports_gone(tmp_path):
 def test_a_worker_whose_command_line_is_not_readable_yet_is_not_declared_dead(tmp_path, monkeypatch):
     """Right after Popen returns, and while a process exits, /proc/<pid>/cmdline reads empty (seen under
     load: 7 of 300 fresh processes). A live run must not be marked failed for that (a CI run was)."""
-    from rmstudio.jobs import rundir
-
     run_dir = fake_run(tmp_path, state="running")
     proc = sleeper(run_dir)
     try:
@@ -131,15 +135,23 @@ def test_a_worker_whose_command_line_is_not_readable_yet_is_not_declared_dead(tm
     finally:
         proc.kill()
         proc.wait()
-    kernel_threads = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
-                      and _is_kernel_thread(int(p.name))]
-    for pid in kernel_threads[:1]:  # a pid reused by a kernel thread reads empty for good: not our worker
-        assert not rundir.pid_alive(pid, run_dir.name)
+
+
+def test_a_pid_reused_by_a_kernel_thread_is_not_the_worker(tmp_path):
+    """A kernel thread's command line reads empty for good, like a fresh worker's for a moment: it must
+    not pass for the run's worker."""
+    kernel_thread = next((pid for pid in [2, *_proc_pids()] if _is_kernel_thread(pid)), None)  # 2: kthreadd
+    if kernel_thread is None:
+        pytest.skip("/proc shows no kernel thread here (a container with its own pid namespace)")
+    assert rundir._proc_cmdline(kernel_thread) == b""
+    assert not rundir.pid_alive(kernel_thread, fake_run(tmp_path, state="running").name)
+
+
+def _proc_pids() -> list[int]:
+    return sorted(int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit())
 
 
 def _is_kernel_thread(pid: int) -> bool:
-    from rmstudio.jobs import rundir
-
     try:
         return bool(int(rundir._proc_stat_fields(pid)[6]) & rundir.PF_KTHREAD)
     except (OSError, IndexError, ValueError):
@@ -187,7 +199,6 @@ def test_dead_worker_is_failed_with_log_tail_and_restart_marks_interrupted(tmp_p
 def test_worker_ignoring_cancel_is_killed_after_grace(tmp_path):
     run_dir = fake_run(tmp_path, state="running")
     proc = sleeper(run_dir, ignore_term=True)
-    time.sleep(0.5)  # let it install the handler
     st = jobs.cancel(tmp_path, run_dir.name, wait=True, grace=1.0)
     assert st["state"] == "failed" and "did not stop" in st["error"]
     assert proc.wait(10) == -signal.SIGKILL
@@ -200,16 +211,14 @@ def test_dispatch_starts_a_run_once_and_waits_for_a_busy_device(tmp_path):
     try:
         waiting = fake_run(tmp_path)
         free = fake_run(tmp_path)
-        spec = json.loads((running / "spec.json").read_text())
-        (waiting / "spec.json").write_text(json.dumps(spec))  # same device as the running run
+        jobs.update_status(waiting, device=jobs.read_status(running)["device"])  # the running run's device
         code = "import sys, json; from rmstudio.jobs import queue as jobs; print(json.dumps(jobs.dispatch(sys.argv[1])))"
         procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE)
                  for _ in range(3)]
         started = [run for p in procs for run in json.loads(p.communicate(timeout=60)[0])]
         assert started == [free.name]  # its worker fails at once here (no data): it must not start twice
         assert jobs.status(tmp_path, waiting.name)["state"] == "queued"
-        unnamed = fake_run(tmp_path)  # no device named: it may share any device, so it waits
-        (unnamed / "spec.json").write_text(json.dumps({"model": "default"}))
+        unnamed = fake_run(tmp_path, device=None)  # no device named: it may share any device, so it waits
         assert jobs.dispatch(tmp_path) == []
         assert jobs.status(tmp_path, unnamed.name)["state"] == "queued"
     finally:
@@ -308,7 +317,7 @@ def home(tmp_path):
     for run in jobs.list_runs(path):
         pid = jobs.read_status(run["run_dir"]).get("pid")
         if run["state"] == "running" and pid:
-            jobs._signal_group(pid, signal.SIGKILL)
+            signal_group(pid, signal.SIGKILL)
 
 
 def tiny(data: Path, **overrides) -> dict:
@@ -354,10 +363,12 @@ def test_queue_live_metrics_cancel_and_next_run_starts_by_itself(home, pairs_fil
 
 @pytest.mark.slow
 def test_killed_worker_is_interrupted_then_resumes_from_its_checkpoint(home, pairs_file):
+    from rmstudio.training.job import last_trainer_checkpoint
+
     # a checkpoint after every step: on a fast machine a time-based save may never come before the end
     run = jobs.submit(home, tiny(pairs_file, max_steps=12, save_every_seconds=0))
     run_dir = Path(jobs.status(home, run)["run_dir"])
-    saved = wait_until(lambda: jobs.last_trainer_checkpoint(run_dir), what="an intermediate checkpoint")
+    saved = wait_until(lambda: last_trainer_checkpoint(run_dir), what="an intermediate checkpoint")
     pid = jobs.read_status(run_dir)["pid"]
     os.kill(pid, signal.SIGKILL)  # like the OOM killer, or a machine restart
     os.waitpid(pid, 0)  # this test process started it (submit -> dispatch): wait until it is gone

@@ -91,8 +91,9 @@ def test_prompts_file_with_an_empty_prompt_names_the_row(tmp_path):
 @pytest.mark.parametrize("change, field", [({"prompts": ["ok", ""]}, "prompt"), ({"num_completions": 1}, "num_completions"),
                                            ({"model": ""}, "model"), ({"temperature": 0}, "temperature")])
 def test_bad_generation_settings_are_refused(change, field):
-    with pytest.raises(BadInput, match=field):  # a value out of range already on construction, the rest on validate
-        GenerateSpec(**{"model": "m", "prompts": ["ok"], **change}).validate()
+    spec = GenerateSpec(**{"model": "m", "prompts": ["ok"], **change})
+    with pytest.raises(BadInput, match=field):
+        spec.validate()
 
 
 def test_a_model_that_cannot_generate_is_a_clear_error(tmp_path):
@@ -105,8 +106,8 @@ def test_generation_runs_as_a_background_job_in_the_shared_queue(tmp_path, tiny_
 
     from rmstudio.jobs import queue as jobs
 
-    run_id = jobs.submit_generation(tmp_path, {"model": tiny_lm, "prompts": ["Hi?", "Why is the sky blue?"],
-                                               "max_new_tokens": 8})
+    run_id = jobs.submit(tmp_path, {"model": tiny_lm, "prompts": ["Hi?", "Why is the sky blue?"], "max_new_tokens": 8},
+                         kind="generate")
     deadline = time.time() + 240
     while jobs.status(tmp_path, run_id)["state"] in ("queued", "running") and time.time() < deadline:
         time.sleep(0.5)
@@ -121,5 +122,5 @@ def test_generation_job_with_bad_settings_leaves_no_run(tmp_path):
     from rmstudio.jobs import queue as jobs
 
     with pytest.raises(BadInput, match="prompt"):
-        jobs.submit_generation(tmp_path, {"model": "x", "prompts": [""]})
+        jobs.submit(tmp_path, {"model": "x", "prompts": [""]}, kind="generate")
     assert jobs.list_runs(tmp_path) == []

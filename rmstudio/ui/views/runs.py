@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from rmstudio.jobs.rundir import CHECKPOINT_DIR, METRICS_FILE, STATUS_FILE
+
 RUN_COLUMNS = ["Run", "Job", "Status", "Model", "Pairs", "Eval accuracy", "Duration", "Started"]
 
 
@@ -106,7 +108,7 @@ def run_fingerprint(run_dir) -> str:
     Polling compares it with the previous token and redraws plots only when it differs.
     """
     parts = []
-    for name in ("metrics.jsonl", "status.json"):
+    for name in (METRICS_FILE, STATUS_FILE):
         try:
             st = os.stat(Path(run_dir) / name)
             parts.append(f"{st.st_size}:{st.st_mtime_ns}")
@@ -124,7 +126,7 @@ def runs_dir_fingerprint(root) -> str:
         return ""
     for entry in entries:
         try:
-            st = os.stat(os.path.join(entry.path, "status.json"))
+            st = os.stat(os.path.join(entry.path, STATUS_FILE))
         except (FileNotFoundError, NotADirectoryError):
             continue
         parts.append(f"{entry.name}:{st.st_size}:{st.st_mtime_ns}")
@@ -198,8 +200,8 @@ def finished_checkpoints(runs: list[dict]) -> list[tuple[str, str]]:
     choices = []
     for run in runs:
         ckpt = run.get("checkpoint")
-        if not ckpt and run.get("run_dir") and (Path(run["run_dir"]) / "checkpoint").is_dir():
-            ckpt = Path(run["run_dir"]) / "checkpoint"
+        if not ckpt and run.get("run_dir") and (Path(run["run_dir"]) / CHECKPOINT_DIR).is_dir():
+            ckpt = Path(run["run_dir"]) / CHECKPOINT_DIR
         if run.get("state") != "succeeded" or not ckpt or not is_training_run(run):
             continue
         acc = format_share(run.get("eval_accuracy"))
