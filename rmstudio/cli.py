@@ -54,33 +54,60 @@ def cmd_serve(args: argparse.Namespace) -> dict:
     return {"served": True}
 
 
-# --- train / jobs: owned by the jobs engineer -------------------------------------------------------
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", help="a file/dir/Hub id in any import schema (default: the labeled pairs in the store)")
-    parser.add_argument("--model", default="default", help="'default' (embedded MiniLM), a local path or a Hub id")
-    from rmstudio.training.presets import PRESET_NAMES
+# --- train / jobs ----------------------------------------------------------------------------------
+def add_spec_arguments(parser: argparse.ArgumentParser, spec_class: type) -> None:
+    """One flag per declared option of `spec_class` (see training/spec_fields.py). A flag left out stays None,
+    so the spec's default (or its preset) applies. argparse converts nothing it could refuse: the spec judges
+    every value, so a bad one gets the spec's own message and exit code 2 (JSON last line), not a usage error."""
+    from rmstudio.training.spec_fields import options
 
-    parser.add_argument("--preset", default="auto",
-                        help=f"hyperparameter preset: {', '.join(PRESET_NAMES)} (default: auto, picked by model size)")
-    parser.add_argument("--epochs", type=float, help="training epochs (overrides the preset)")
-    parser.add_argument("--learning-rate", type=float, help="learning rate (overrides the preset)")
-    parser.add_argument("--batch-size", type=int, help="per-device batch size (overrides the preset)")
-    parser.add_argument("--max-length", type=int, help="token limit per sequence; longer prompts are cut from the left")
-    parser.add_argument("--eval-fraction", type=float, help="share of pairs held out for evaluation (default 0.1)")
-    parser.add_argument("--lora", action="store_true", default=None, help="train a LoRA adapter (merged on save)")
-    parser.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
-    parser.add_argument("--output", help="also write the final checkpoint to this directory")
+    for declared in options(spec_class):
+        if declared.kind is bool:
+            action = "store_true" if declared.default is False else argparse.BooleanOptionalAction
+            parser.add_argument(declared.flag, dest=declared.name, action=action, default=None,
+                                help=flag_help(declared))
+        else:
+            parser.add_argument(declared.flag, dest=declared.name, help=flag_help(declared),
+                                type=number_or_text if declared.kind in (int, float) else None)
+
+
+def flag_help(declared) -> str:
+    """The option's help with its choices, range and default, as `--help` shows it."""
+    shows_default = declared.default is not None and (declared.choices or declared.kind in (int, float))
+    return declared.described(f"one of {', '.join(declared.choices)}" if declared.choices else "", declared.bounds,
+                              f"default {declared.default}" if shows_default else "").replace("%", "%%")
+
+
+def number_or_text(text: str):
+    """The number a flag's text spells (an int when it is whole), else the text itself, for the spec to judge."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def spec_arguments(args: argparse.Namespace, spec_class: type) -> dict:
+    """The options given on the command line, by field name."""
+    from rmstudio.training.spec_fields import options
+
+    given = {declared.name: getattr(args, declared.name) for declared in options(spec_class)}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    from rmstudio.training.spec import TrainSpec
+
+    add_spec_arguments(parser, TrainSpec)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def cmd_train(args: argparse.Namespace) -> dict:
     from rmstudio.jobs.follow import run_foreground
+    from rmstudio.training.spec import TrainSpec
 
-    options = {name: getattr(args, name) for name in (
-        "data", "model", "preset", "epochs", "learning_rate", "batch_size", "max_length", "eval_fraction",
-        "lora", "max_steps", "output")}
-    spec = {name: value for name, value in options.items() if value is not None}
-    return run_foreground(args.home, spec, progress=not args.no_progress)
+    return run_foreground(args.home, spec_arguments(args, TrainSpec), progress=not args.no_progress)
 
 
 def add_jobs_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,21 +8,23 @@ model recorded as the pair's source. Runs as a background job like training (see
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rmstudio.errors import BadInput
 from rmstudio.jobs import kinds
+from rmstudio.training.spec_fields import Spec, option
 
 PROMPT_COLUMNS = ("prompt", "question", "instruction", "text")
 
 
 @dataclass
-class GenerateSpec:
+class GenerateSpec(Spec):
     """What a generation job does. Stored as spec.json in the job's run directory."""
+
+    noun = "generation"
 
     model: str = ""
     """Causal LM: a local path or a Hub id."""
@@ -30,17 +32,19 @@ class GenerateSpec:
     """The prompts (strings, or lists of {role, content} messages)."""
     home: str | None = None
     """The rmstudio home whose store receives the candidate pairs."""
-    num_completions: int = 2
-    """K completions per prompt; every two distinct ones become a pair."""
-    max_new_tokens: int = 128
-    temperature: float = 0.9
-    top_p: float = 0.95
-    batch_size: int = 4
-    seed: int = 0
+    num_completions: int = option(2, low=2, high=16, help="K completions per prompt; every two distinct ones become a pair")
+    max_new_tokens: int = option(128, low=1, high=4096, help="tokens each completion may have at most")
+    temperature: float = option(0.9, low=0.0, high=5.0, low_inclusive=False, help="sampling temperature")
+    top_p: float = option(0.95, low=0.0, high=1.0, low_inclusive=False,
+                          help="nucleus sampling: sample from the smallest set of tokens holding this share of probability")
+    batch_size: int = option(4, low=1, high=256, help="prompts per generate call")
+    seed: int = option(0, help="seed for the sampling")
     kind: str = "generate"
     """Tells the worker this run generates instead of training."""
 
-    def validate(self) -> None:
+    def validate(self) -> GenerateSpec:
+        """Check every value again, and that there is a generator and a prompt to generate for; returns self."""
+        super().validate()
         if not self.model:
             raise BadInput("choose a generator model (a local path or a Hub id)", field="model")
         if not self.prompts:
@@ -48,23 +52,7 @@ class GenerateSpec:
         for i, prompt in enumerate(self.prompts, start=1):
             if not (prompt.strip() if isinstance(prompt, str) else prompt):
                 raise BadInput("empty prompt", row=i, field="prompt")
-        checks = {"num_completions": (2, 16), "max_new_tokens": (1, 4096), "batch_size": (1, 256)}
-        for name, (low, high) in checks.items():
-            value = getattr(self, name)
-            if not isinstance(value, int) or not low <= value <= high:
-                raise BadInput(f"{name} must be a whole number from {low} to {high}, got {value!r}", field=name)
-        if not 0 < self.temperature <= 5:
-            raise BadInput(f"temperature must be in (0, 5], got {self.temperature}", field="temperature")
-        if not 0 < self.top_p <= 1:
-            raise BadInput(f"top_p must be in (0, 1], got {self.top_p}", field="top_p")
-
-    def to_json(self, path: Path) -> None:
-        Path(path).write_text(json.dumps(asdict(self), indent=2, ensure_ascii=False))
-
-    @classmethod
-    def from_dict(cls, data: dict) -> GenerateSpec:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return self
 
 
 def read_prompts(path: str | Path) -> list:

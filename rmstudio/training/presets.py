@@ -1,4 +1,4 @@
-"""Training presets by model size, and validation of every hyperparameter a spec may override.
+"""Training presets by model size: the hyperparameters a run uses unless its spec sets them.
 
 Reference table (reward-model recipes): < 1B: lr 2e-5, batch 4-8, 1-2 epochs; 1-7B: lr 1e-5, batch 2-4,
 1 epoch; 7-13B: lr 5e-6, batch 1-2, 1 epoch. The `tiny` preset is for encoders like the embedded MiniLM
@@ -48,6 +48,8 @@ PRESETS: dict[str, Preset] = {
     ),
 }
 PRESET_NAMES = ("auto", *PRESETS)
+# The learning-rate schedules a spec may ask for (transformers' SchedulerType names).
+SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
 
 TINY_MAX_PARAMETERS = 200_000_000
 SMALL_MAX_PARAMETERS = 1_000_000_000
@@ -74,55 +76,3 @@ def get_preset(name: str | None, num_parameters: int) -> Preset:
         raise BadInput(f"unknown preset '{name}' (choose one of {', '.join(PRESET_NAMES)})", field="preset")
     return PRESETS[name]
 
-
-# field -> (type, low, high, low inclusive); None bounds are open.
-RANGES: dict[str, tuple[type, float | None, float | None, bool]] = {
-    "learning_rate": (float, 0.0, 1.0, False),
-    "batch_size": (int, 1, 4096, True),
-    "epochs": (float, 0.0, 1000.0, False),
-    "max_length": (int, 8, None, True),
-    "gradient_accumulation_steps": (int, 1, 1024, True),
-    "warmup_ratio": (float, 0.0, 0.99, True),
-    "weight_decay": (float, 0.0, 1.0, True),
-    "eval_fraction": (float, 0.0, 0.5, True),
-    "max_steps": (int, 1, None, True),
-    "max_pairs": (int, 2, None, True),
-    "num_processes": (int, 1, 1024, True),
-    "lora_r": (int, 1, 1024, True),
-    "lora_alpha": (float, 0.0, None, False),
-    "lora_dropout": (float, 0.0, 0.99, True),
-    "logging_steps": (int, 1, None, True),
-    "eval_steps": (int, 1, None, True),
-    "save_every_seconds": (float, 0.0, None, True),  # 0 = after every step
-    "center_rewards_coefficient": (float, 0.0, None, True),
-}
-SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial")
-
-
-def check_value(name: str, value):
-    """Coerce a hyperparameter to its type and check its range; BadInput names the field."""
-    if value is None or name not in RANGES:
-        return value
-    kind, low, high, low_inclusive = RANGES[name]
-    try:
-        if isinstance(value, bool) or (kind is int and float(value) != int(float(value))):
-            raise ValueError
-        coerced = kind(value) if kind is float else int(float(value))
-    except (TypeError, ValueError):
-        raise BadInput(
-            f"{name} must be a{'n integer' if kind is int else ' number'}, got {value!r}", field=name
-        ) from None
-    too_low = low is not None and (coerced < low if low_inclusive else coerced <= low)
-    too_high = high is not None and coerced > high
-    if too_low or too_high:
-        bounds = f"{'≥' if low_inclusive else '>'} {low}" + (f" and ≤ {high}" if high is not None else "")
-        raise BadInput(f"{name} must be {bounds}, got {value!r}", field=name)
-    return coerced
-
-
-def check_scheduler(name: str | None) -> str | None:
-    if name is not None and name not in SCHEDULERS:
-        raise BadInput(
-            f"lr_scheduler must be one of {', '.join(SCHEDULERS)}, got {name!r}", field="lr_scheduler"
-        )
-    return name

@@ -11,13 +11,12 @@ from pathlib import Path
 
 from rmstudio.errors import BadInput
 from rmstudio.jobs.rundir import CHECKPOINTS_DIR
-from rmstudio.training.presets import PRESET_NAMES, Preset, get_preset
+from rmstudio.training.presets import Preset, get_preset
 from rmstudio.training.spec import TrainSpec
 from rmstudio.training.trainset import freeze_data, read_frozen, split_pairs, tokenize_pairs
 
-__all__ = ["TrainSpec", "freeze_data", "run", "preset_values", "hyperparameters", "PRESETS", "DEMO_MAX_PAIRS"]
+__all__ = ["TrainSpec", "freeze_data", "run", "preset_values", "hyperparameters", "DEMO_MAX_PAIRS"]
 
-PRESETS = PRESET_NAMES
 DEMO_MAX_PAIRS = 400  # demo mode cap: the demo's labeled pairs train in ~2 minutes on 2 CPU cores
 GRADIENT_CHECKPOINTING_MIN_PARAMETERS = 1_000_000_000
 

@@ -13,6 +13,9 @@ import gradio as gr
 
 from rmstudio import settings
 from rmstudio.errors import BadInput
+from rmstudio.training.presets import PRESET_NAMES
+from rmstudio.training.spec import TrainSpec
+from rmstudio.training.spec_fields import Option, options
 
 DATA_STORE = "Labeled pairs in the store"
 DATA_DEMO = "Built-in demo pairs"
@@ -22,40 +25,11 @@ MODEL_PATH = "Local path"
 MODEL_HUB = "Hugging Face Hub id"
 UPLOAD_TYPES = [".json", ".jsonl", ".csv", ".parquet"]
 
-# Advanced fields in groups: name -> (label, kind, info). Kinds: int, float, bool, choice. Shown values come
-# from the preset (and TrainSpec's defaults for fields a preset does not set); empty = automatic.
-HYPERPARAMETER_GROUPS = {
-    "Optimisation": {
-        "epochs": ("Epochs", "float", "passes over the training pairs"),
-        "learning_rate": ("Learning rate", "float", "peak AdamW learning rate"),
-        "batch_size": ("Batch size", "int", "pairs per device per step"),
-        "gradient_accumulation_steps": ("Gradient accumulation", "int", "micro-steps per optimizer step"),
-        "warmup_ratio": ("Warmup ratio", "float", "share of steps warming up"),
-        "weight_decay": ("Weight decay", "float", "AdamW weight decay"),
-        "lr_scheduler": ("LR schedule", "choice", "after warmup"),
-    },
-    "Data and length": {
-        "max_length": ("Max length (tokens)", "int", "prompt cut from the left, response kept"),
-        "eval_fraction": ("Eval fraction", "float", "share held out to measure accuracy"),
-        "max_pairs": ("Max pairs", "int", "use at most this many pairs (0 = all)"),
-        "seed": ("Seed", "int", "split, shuffling and head initialisation"),
-    },
-    "Run": {
-        "max_steps": ("Max steps", "int", "stop after this many steps (0 = by epochs)"),
-        "logging_steps": ("Logging steps", "int", "steps between plotted points (0 = auto)"),
-        "eval_steps": ("Eval steps", "int", "steps between evaluations (0 = auto)"),
-        "center_rewards_coefficient": ("Center rewards", "float", "pull rewards to zero mean (0 = off; e.g. 0.01)"),
-    },
-    "LoRA": {
-        "lora": ("LoRA", "bool", "train adapters + the score head instead of every weight"),
-        "lora_r": ("LoRA rank", "int", "adapter rank"),
-        "lora_alpha": ("LoRA alpha", "float", "scale = alpha / rank"),
-        "lora_dropout": ("LoRA dropout", "float", "dropout on adapter inputs"),
-    },
-}
-HYPERPARAMETERS = {name: spec for group in HYPERPARAMETER_GROUPS.values() for name, spec in group.items()}
+# The Advanced panel: every TrainSpec option declared with a form label, in field order, under its group.
+# Shown values come from the preset (and TrainSpec's defaults for fields a preset does not set); empty = automatic.
+HYPERPARAMETERS = {declared.name: declared for declared in options(TrainSpec) if declared.label}
 # Fields where empty means "automatic"; a number box shows empty as 0, so 0 means automatic too.
-ZERO_IS_AUTOMATIC = {"max_steps", "max_pairs", "logging_steps", "eval_steps", "center_rewards_coefficient"}
+ZERO_IS_AUTOMATIC = {name for name, declared in HYPERPARAMETERS.items() if declared.zero_means}
 
 
 @dataclass
@@ -83,19 +57,11 @@ def demo_cap() -> int:
     return int(training.DEMO_MAX_PAIRS)
 
 
-def preset_names() -> list[str]:
-    from rmstudio.training import trainer as training
-
-    return list(training.PRESETS)
-
-
 def preset_values(preset: str, model: str) -> dict:
     """The hyperparameters `preset` gives `model` (BadInput when the model cannot be inspected)."""
-    from dataclasses import fields
-
     from rmstudio.training import trainer as training
 
-    defaults = {f.name: f.default for f in fields(training.TrainSpec) if f.name in HYPERPARAMETERS}
+    defaults = {name: declared.default for name, declared in HYPERPARAMETERS.items()}
     return {**defaults, **training.preset_values(preset, model)}
 
 
@@ -115,15 +81,15 @@ def build_form(ctx) -> Form:
                                          label="Backbone", elem_id="train-model-source")
             f["model_text"] = gr.Textbox(label="Model path or Hub id", visible=False, elem_id="train-model-text",
                                          placeholder="/path/to/model or Qwen/Qwen2.5-0.5B-Instruct")
-            f["preset"] = gr.Dropdown(preset_names(), value="auto", label="Preset", elem_id="train-preset",
+            f["preset"] = gr.Dropdown(list(PRESET_NAMES), value="auto", label="Preset", elem_id="train-preset",
                                       info="auto picks learning rate, batch size and epochs by model size")
     with gr.Accordion("Advanced: every hyperparameter (filled from the preset)", open=False,
                       elem_id="train-advanced"):
-        for group, names in HYPERPARAMETER_GROUPS.items():
+        for group, members in _groups().items():
             gr.Markdown(f"**{group}**")
             with gr.Row():
-                for name, (label, kind, info) in names.items():
-                    f[name] = _field(name, label, kind, info)
+                for declared in members:
+                    f[declared.name] = _field(declared)
         preset_note = gr.Markdown("")
     form.preset_values = gr.State({})
 
@@ -136,7 +102,7 @@ def build_form(ctx) -> Form:
             return [gr.skip()] * len(hyper) + [{}, f"Preset values unknown until the model loads: {exc}"]
         except Exception as exc:  # noqa: BLE001 - keep the page usable whatever the model is
             return [gr.skip()] * len(hyper) + [{}, f"Could not read the model: {exc}"]
-        shown = [_shown(values.get(name), HYPERPARAMETERS[name][1]) for name in HYPERPARAMETERS]
+        shown = [_shown(values.get(name), declared) for name, declared in HYPERPARAMETERS.items()]
         return [*shown, dict(zip(HYPERPARAMETERS, shown, strict=True)), ""]
 
     def describe_data(source):
@@ -186,15 +152,23 @@ def _store_pairs(ctx) -> int:
         return 0
 
 
-def _field(name: str, label: str, kind: str, info: str):
-    common = {"label": label, "info": info, "elem_id": f"train-{name}", "min_width": 150}
-    if kind == "bool":
-        return gr.Checkbox(**common)
-    if kind == "choice":
-        from rmstudio.training.presets import SCHEDULERS
+def _groups() -> dict[str, list[Option]]:
+    """The Advanced fields by group heading, groups in the order their first field is declared."""
+    groups: dict[str, list[Option]] = {}
+    for declared in HYPERPARAMETERS.values():
+        groups.setdefault(declared.group, []).append(declared)
+    return groups
 
-        return gr.Dropdown(list(SCHEDULERS), **common)
-    return gr.Number(precision=0 if kind == "int" else None, **common)
+
+def _field(declared: Option):
+    """The component for one option: its label, its help (with range and what 0 means) as info text."""
+    info = declared.described(declared.bounds, f"0 = {declared.zero_means}" if declared.zero_means else "")
+    common = {"label": declared.label, "info": info, "elem_id": f"train-{declared.name}", "min_width": 150}
+    if declared.widget == "checkbox":
+        return gr.Checkbox(**common)
+    if declared.widget == "dropdown":
+        return gr.Dropdown(list(declared.choices), **common)
+    return gr.Number(precision=0 if declared.kind is int else None, **common)
 
 
 def on_load(ctx, fn, inputs, outputs):
@@ -207,10 +181,8 @@ def on_load(ctx, fn, inputs, outputs):
     return gr.on(None, fn, inputs=inputs, outputs=outputs, **options)
 
 
-def _shown(value, kind: str):
-    if value is None:
-        return False if kind == "bool" else None
-    return bool(value) if kind == "bool" else value
+def _shown(value, declared: Option):
+    return bool(value) if declared.kind is bool else value
 
 
 def data_summary(ctx, source: str) -> str:
@@ -256,28 +228,17 @@ def data_of(home, source: str, upload) -> str | None:
     return str(path)
 
 
-def _typed(value, kind: str):
-    if kind == "bool":
-        return bool(value)
-    if kind == "choice":
-        return str(value)
-    number = float(value)
-    return int(number) if kind == "int" and number == int(number) else number
-
-
 def spec_from_form(home, values: dict, shown: dict):
     """A TrainSpec from the form: backbone, data, preset, and the hyperparameters the user changed."""
-    from rmstudio.training.trainer import TrainSpec
-
     overrides = {}
     zero_is_automatic = ZERO_IS_AUTOMATIC if shown else set(HYPERPARAMETERS)  # no preset shown: 0 = not set
-    for name, (_label, kind, _info) in HYPERPARAMETERS.items():
+    for name in HYPERPARAMETERS:
         value, before = values.get(name), shown.get(name)
         if name in zero_is_automatic:
             value, before = value or None, before or None
         if value is None or (name in shown and value == before):
             continue
-        overrides[name] = _typed(value, kind)
+        overrides[name] = value  # TrainSpec coerces it (a number box's 4.0 becomes the integer 4)
     spec = TrainSpec(model=model_of(values["model_source"], values.get("model_text")), home=str(home),
                      data=data_of(home, values["data_source"], values.get("data_file")),
                      preset=values.get("preset") or "auto", **overrides)

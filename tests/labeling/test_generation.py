@@ -91,9 +91,8 @@ def test_prompts_file_with_an_empty_prompt_names_the_row(tmp_path):
 @pytest.mark.parametrize("change, field", [({"prompts": ["ok", ""]}, "prompt"), ({"num_completions": 1}, "num_completions"),
                                            ({"model": ""}, "model"), ({"temperature": 0}, "temperature")])
 def test_bad_generation_settings_are_refused(change, field):
-    spec = GenerateSpec(**{"model": "m", "prompts": ["ok"], **change})
-    with pytest.raises(BadInput, match=field):
-        spec.validate()
+    with pytest.raises(BadInput, match=field):  # a value out of range already on construction, the rest on validate
+        GenerateSpec(**{"model": "m", "prompts": ["ok"], **change}).validate()
 
 
 def test_a_model_that_cannot_generate_is_a_clear_error(tmp_path):

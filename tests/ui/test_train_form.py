@@ -65,3 +65,31 @@ def test_demo_mode_caps_the_pairs(tmp_path, monkeypatch):
     assert train_form.spec_from_form(tmp_path, form(max_pairs=cap * 10), SHOWN).max_pairs == cap
     assert train_form.spec_from_form(tmp_path, form(max_pairs=50), SHOWN).max_pairs == 50
     assert f"at most {cap} pairs" in train_form.demo_note()
+
+
+def test_the_advanced_panel_has_one_labeled_component_per_form_option(monkeypatch):
+    import gradio as gr
+
+    from rmstudio.training.spec import TrainSpec
+    from rmstudio.training.spec_fields import options
+
+    monkeypatch.setattr(train_form, "_warm_presets", lambda: None)
+    with gr.Blocks():
+        form = train_form.build_form(object())
+    shown = [declared for declared in options(TrainSpec) if declared.label]
+    assert list(train_form.HYPERPARAMETERS) == [declared.name for declared in shown] and set(SHOWN) == set(
+        train_form.HYPERPARAMETERS)
+    for declared in shown:
+        component = form.fields[declared.name]
+        assert (component.label, component.elem_id) == (declared.label, f"train-{declared.name}")
+        assert declared.help in component.info
+        assert type(component) is {"checkbox": gr.Checkbox, "dropdown": gr.Dropdown, "number": gr.Number}[declared.widget]
+    assert form.fields["lr_scheduler"].choices == [(n, n) for n in train_form.HYPERPARAMETERS["lr_scheduler"].choices]
+    assert train_form.ZERO_IS_AUTOMATIC == {"max_steps", "max_pairs", "logging_steps", "eval_steps",
+                                            "center_rewards_coefficient"}
+
+
+def test_a_bad_form_value_is_the_spec_s_bad_input(tmp_path):
+    with pytest.raises(BadInput, match="batch_size must be ≥ 1") as err:
+        train_form.spec_from_form(tmp_path, form(batch_size=-3), SHOWN)
+    assert err.value.field == "batch_size"
