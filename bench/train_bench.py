@@ -98,30 +98,23 @@ def reference_ids(tokenizer, prompt, completion, limit: int) -> list[int]:
 
 
 def held_out_accuracy(checkpoint: str, rows: list[dict], *, trl_format: bool) -> float:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from rmstudio.scoring.scorer import RewardScorer
 
-    from rmstudio.model.checkpoint import reward_scores
-    from rmstudio.model.encoding import PairEncoder
-
-    model = AutoModelForSequenceClassification.from_pretrained(checkpoint)
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    scorer = RewardScorer.from_pretrained(checkpoint, precision="fp32", cache=False)
     if trl_format:
         seqs = [
-            reference_ids(tokenizer, r["prompt"], r[side], 512)
+            reference_ids(scorer.encoder.tokenizer, r["prompt"], r[side], 512)
             for side in ("chosen", "rejected")
             for r in rows
         ]
+        scores = scorer.score_ids(seqs)
+        n = len(rows)
+        margins = [scores[i] - scores[n + i] for i in range(n)]
     else:
-        enc = PairEncoder.from_checkpoint(checkpoint, tokenizer)
-        prompts = [r["prompt"] for r in rows]
-        seqs = [
-            e.ids
-            for side in ("chosen", "rejected")
-            for e in enc.encode_batch(prompts, [r[side] for r in rows])
-        ]
-    scores = reward_scores(model, seqs, tokenizer.pad_token_id)
-    n = len(rows)
-    return sum(scores[i] > scores[n + i] for i in range(n)) / n
+        margins = scorer.margins(
+            [r["prompt"] for r in rows], [r["chosen"] for r in rows], [r["rejected"] for r in rows]
+        )
+    return sum(m > 0 for m in margins) / len(rows)
 
 
 def main() -> None:

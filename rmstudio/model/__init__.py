@@ -1,1 +1,1 @@
-"""Backbones, the one text encoder (format + truncate), and saving checkpoints."""
+"""Backbones, the one text encoder (format + truncate), the bf16 probe, and saving checkpoints."""

@@ -1,16 +1,20 @@
-"""The final checkpoint of a run: a standard Hugging Face model directory plus rmstudio's files.
+"""Saving a run's final checkpoint: a standard Hugging Face model directory plus rmstudio's files, and
+its model card.
 
 checkpoint/
   config.json, model.safetensors, tokenizer files   loads with pipeline("text-classification", model=...)
   README.md      model card: base model, data hash, pairs, hyperparameters, eval results, usage
-  eval.json      held-out accuracy, margin, per-category accuracy
+  eval.json      held-out accuracy, margin, loss, per-category accuracy (the trainer scores them)
   rmstudio.json  what the scorer needs to reproduce the exact formatting (encoding) + provenance
+
+The folder is written in two steps around the final evaluation: `stage_checkpoint` writes the weights
+and tokenizer (before scoring speeds the model up in place), `finish_checkpoint` adds the rest and
+moves the folder in place.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import time
@@ -20,88 +24,35 @@ from rmstudio.jobs.rundir import CHECKPOINT_DIR
 from rmstudio.model.encoding import METADATA_FILE
 
 
-
-def reward_scores(
-    model, sequences: list[list[int]], pad_id: int, *, batch_size: int = 32, bf16: bool = False
-):
-    """One reward per token sequence (batched, longest first so padding stays small)."""
-    import torch
-
-    model.eval()
-    device = next(model.parameters()).device
-    order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
-    scores = [0.0] * len(sequences)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
-    with torch.inference_mode(), autocast:
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            width = max(len(sequences[i]) for i in idx)
-            ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for row, i in enumerate(idx):
-                ids[row, : len(sequences[i])] = torch.tensor(sequences[i])
-                mask[row, : len(sequences[i])] = 1
-            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
-            for row, i in enumerate(idx):
-                scores[i] = logits[row, 0].item()
-    return scores
-
-
-def evaluate_pairs(model, pairs, pad_id: int, *, bf16: bool = False) -> dict:
-    """Held-out accuracy, mean margin and per-category accuracy of `model` on tokenized pairs."""
-    cols = pairs.columns
-    n = len(cols["chosen_ids"])
-    if not n:
-        return {
-            "eval_pairs": 0,
-            "eval_accuracy": None,
-            "eval_mean_margin": None,
-            "eval_loss": None,
-            "per_category": {},
-        }
-    scores = reward_scores(model, cols["chosen_ids"] + cols["rejected_ids"], pad_id, bf16=bf16)
-    margins = [scores[i] - scores[n + i] for i in range(n)]
-    per_category: dict[str, list[int]] = {}
-    for row, m in zip(pairs.rows, margins, strict=True):
-        hits = per_category.setdefault(row.get("category") or "(none)", [0, 0])
-        hits[0] += m > 0
-        hits[1] += 1
-    return {
-        "eval_pairs": n,
-        "eval_accuracy": sum(m > 0 for m in margins) / n,
-        "eval_mean_margin": sum(margins) / n,
-        "eval_loss": sum(math.log1p(math.exp(-m)) if m > -30 else -m for m in margins) / n,
-        "per_category": {
-            k: {"accuracy": v[0] / v[1], "pairs": v[1]} for k, v in sorted(per_category.items())
-        },
-    }
-
-
 def final_model(trainer):
-    """The trained model, unwrapped, with any LoRA adapter merged into the weights."""
-    model = trainer.accelerator.unwrap_model(trainer.model)
+    """The trained model, unwrapped, with any LoRA adapter merged into the weights. Its forward loses the
+    mixed-precision autocast accelerate wrapped it in, so it computes as the saved checkpoint does."""
+    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     if hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
     model.config.id2label, model.config.label2id = {0: "reward"}, {"reward": 0}
     return model
 
 
-def save_checkpoint(
-    run_dir, model, tokenizer, *, metadata: dict, evaluation: dict, output: str | None = None
-) -> Path:
-    """Write checkpoint/ completely in a temporary directory, then move it in place (never half a checkpoint)."""
-    run_dir = Path(run_dir)
-    final = run_dir / CHECKPOINT_DIR
-    tmp = run_dir / f".{CHECKPOINT_DIR}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2, default=str))
-    (tmp / "eval.json").write_text(json.dumps(evaluation, indent=2))
-    (tmp / "README.md").write_text(model_card(metadata, evaluation))
+def stage_checkpoint(run_dir, model, tokenizer) -> Path:
+    """Write the model and tokenizer into a fresh temporary folder of the run: the checkpoint to be."""
+    staged = Path(run_dir) / f".{CHECKPOINT_DIR}.tmp"
+    shutil.rmtree(staged, ignore_errors=True)
+    model.save_pretrained(staged)
+    tokenizer.save_pretrained(staged)
+    return staged
+
+
+def finish_checkpoint(staged: Path, *, metadata: dict, evaluation: dict, output: str | None = None) -> Path:
+    """Add rmstudio.json, eval.json and the model card to a staged checkpoint, then move it in place as
+    checkpoint/ (so there is never half a checkpoint) and copy it to `output` when given."""
+    (staged / METADATA_FILE).write_text(json.dumps(metadata, indent=2, default=str))
+    (staged / "eval.json").write_text(json.dumps(evaluation, indent=2))
+    (staged / "README.md").write_text(model_card(metadata, evaluation))
+    final = staged.parent / CHECKPOINT_DIR
     if final.exists():
         shutil.rmtree(final)
-    os.replace(tmp, final)
+    os.replace(staged, final)
     if output:
         out = Path(output).expanduser()
         if out.exists():

@@ -128,21 +128,21 @@ def evaluate(
         check_checkpoint(checkpoint)
     rows, source = load_pairs(pairs, home=home)
     prompts = [row["prompt"] for row in rows]
-    texts = [row["chosen"] for row in rows] + [row["rejected"] for row in rows]
+    chosen, rejected = [row["chosen"] for row in rows], [row["rejected"] for row in rows]
     categories = [row.get("category") for row in rows]
     results, margins_by = [], {}
     for checkpoint in checkpoints:
         scorer = RewardScorer.from_pretrained(checkpoint)
         started = time.perf_counter()
-        rewards = scorer.score(
-            prompts + prompts,
-            texts,
+        margins = scorer.margins(
+            prompts,
+            chosen,
+            rejected,
             batch_size=batch_size or DEFAULT_BATCH_SIZE,
             progress=progress,
             allow_empty=True,
         )
         seconds = time.perf_counter() - started
-        margins = [c - r for c, r in zip(rewards[: len(rows)], rewards[len(rows) :], strict=True)]
         margins_by[checkpoint] = margins
         summary = metrics.summarize(margins, categories, n_boot=n_boot, seed=seed)
         results.append(

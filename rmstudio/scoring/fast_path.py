@@ -28,11 +28,12 @@ class FP32Head(torch.nn.Module):
 
 
 def keep_head_in_fp32(model) -> str | None:
-    """Wrap the one-output linear head in `FP32Head`; its attribute name, None when there is none."""
+    """Wrap the one-output linear head in `FP32Head`, its weights made fp32 (a head trained in bf16 has
+    bf16 ones); its attribute name, None when there is none."""
     for name in HEAD_NAMES:
         head = getattr(model, name, None)
         if isinstance(head, torch.nn.Linear):
-            setattr(model, name, FP32Head(head))
+            setattr(model, name, FP32Head(head.float()))
             return name
     return None
 

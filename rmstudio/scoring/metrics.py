@@ -38,6 +38,12 @@ def pairwise_accuracy(margins) -> float:
     return float(hits.mean()) if hits.size else float("nan")
 
 
+def bradley_terry_loss(margins) -> float:
+    """Mean of -log sigmoid(margin): the loss a reward trainer minimises (nan for no pairs)."""
+    margins = np.asarray(margins, dtype=np.float64)
+    return float(np.logaddexp(0.0, -margins).mean()) if margins.size else float("nan")
+
+
 def bootstrap_ci(hits, *, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> list[float]:
     """Percentile bootstrap interval of the accuracy of 0/1 outcomes `hits`.
 
@@ -165,6 +171,28 @@ def sort_disagreements(items: list[dict], by: str = "size", descending: bool = T
 
 def _decision_name(sign: float) -> str:
     return "chosen" if sign > 0 else "rejected" if sign < 0 else "tie"
+
+
+def held_out_figures(margins, categories: Sequence[str | None]) -> dict:
+    """What a checkpoint's eval.json holds about its run's held-out pairs, from `summarize`'s figures:
+    eval_pairs, eval_accuracy, eval_mean_margin, eval_loss (`bradley_terry_loss`) and per_category,
+    where a pair without a category counts as "(none)". None figures and {} when no pair was held out."""
+    if not len(margins):
+        return {
+            "eval_pairs": 0,
+            "eval_accuracy": None,
+            "eval_mean_margin": None,
+            "eval_loss": None,
+            "per_category": {},
+        }
+    figures = summarize(margins, [c if isinstance(c, str) and c else "(none)" for c in categories])
+    return {
+        "eval_pairs": len(margins),
+        "eval_accuracy": figures["accuracy"],
+        "eval_mean_margin": figures["mean_margin"],
+        "eval_loss": bradley_terry_loss(margins),
+        "per_category": figures["per_category"],
+    }
 
 
 def summarize(

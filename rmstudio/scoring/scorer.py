@@ -8,6 +8,7 @@ load where the hardware has fast bf16 (CUDA, or CPUs with AVX-512 BF16 / AMX; th
 fp32), and, for BERT-style encoders, a last layer that computes only the token the reward is read from
 (`fast_model`). Loaded scorers are kept in a small LRU cache
 bounded by the bytes of their weights, so a UI or a GRPO loop does not reload a checkpoint per call.
+`RewardScorer.from_model` scores a model still in memory the same way (training's final evaluation).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from rmstudio.errors import BadInput
+from rmstudio.model.hardware import bf16_is_fast
 from rmstudio.scoring.checks import check_checkpoint, check_inputs, check_tokenizer_fits
 
 __all__ = ["RewardScorer", "reward_func", "check_checkpoint", "check_inputs", "plan_batches", "clear_cache"]
@@ -57,9 +59,7 @@ class RewardScorer:
         With `cache`, a scorer already loaded for the same files is returned (see `clear_cache`).
         """
         device = device or _default_device()
-        precision = (precision or os.environ.get(ENV_PRECISION) or "auto").lower()
-        if precision not in {"auto", "bf16", "fp32"}:
-            raise BadInput(f"precision must be auto, bf16 or fp32, got {precision!r}", field="precision")
+        precision = _checked_precision(precision)
         path = check_checkpoint(checkpoint)
         key = (path, device, precision, _weights_stamp(path))
         if cache:
@@ -71,6 +71,21 @@ class RewardScorer:
         if cache:
             _CACHE.put(key, scorer)
         return scorer
+
+    @classmethod
+    def from_model(
+        cls, model, encoder, *, name: str, device: str | None = None, precision: str | None = None
+    ) -> RewardScorer:
+        """A scorer over a model already in memory (the one a training run just finished), scoring as
+        `from_pretrained` scores it once saved: same checks, same speed-ups, same precision choice.
+
+        The speed-ups change `model` in place (`fast_path`: a first-token-only last layer, bf16 weights),
+        so save the model before handing it over. Not cached: nothing on disk names it yet.
+        """
+        device = device or str(next(model.parameters()).device)
+        bf16 = _use_bf16(device, _checked_precision(precision))
+        model = _prepared(model, encoder.tokenizer, name, device, bf16)
+        return cls(model, encoder, name=name, device=device, bf16=bf16)
 
     # -- scoring --------------------------------------------------------------------------------------
     def score(
@@ -91,12 +106,28 @@ class RewardScorer:
         check_inputs(prompts, completions, allow_empty=allow_empty)
         if batch_size < 1:
             raise BadInput(f"batch_size must be at least 1, got {batch_size}", field="batch_size")
-        encoded = self.tokenize(prompts, completions)
+        return self.score_ids(self.tokenize(prompts, completions), batch_size=batch_size, progress=progress)
+
+    def score_ids(
+        self, sequences: list, *, batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = False
+    ) -> list[float]:
+        """One reward per token-id sequence, in input order: inputs already tokenized (by `tokenize`, or
+        in another format, such as a baseline trainer's own)."""
+        import numpy as np
+
+        encoded = [np.asarray(ids, dtype=np.int64) for ids in sequences]
         rewards = [0.0] * len(encoded)
         for rows, values in self._run(encoded, batch_size, progress):
             for row, value in zip(rows, values, strict=True):
                 rewards[row] = value
         return rewards
+
+    def margins(self, prompts: list, chosen: list, rejected: list, **kwargs) -> list[float]:
+        """r(prompt, chosen) - r(prompt, rejected) per pair, in input order; both sides are scored in one
+        `score` call (keyword arguments go to it), so they share its length-sorted batches."""
+        rewards = self.score(list(prompts) * 2, list(chosen) + list(rejected), **kwargs)
+        n = len(prompts)
+        return [c - r for c, r in zip(rewards[:n], rewards[n:], strict=True)]
 
     def __call__(self, prompts: list, completions: list, **kwargs) -> list[float]:
         return self.score(prompts, completions, **kwargs)
@@ -172,12 +203,10 @@ def _weights_stamp(path: str) -> float:
 
 
 def _load(path: str, device: str, bf16: bool):
-    """(model, encoder) of a checkpoint, after checking it is a one-output reward model whose tokenizer
-    fits; the model made faster by `fast_model` (bf16 weights when `bf16`)."""
+    """(model, encoder) of a checkpoint, the model `_prepared` for scoring."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from rmstudio.model.encoding import PairEncoder
-    from rmstudio.scoring import fast_path as fast_model
 
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
@@ -185,13 +214,22 @@ def _load(path: str, device: str, bf16: bool):
         raise BadInput(
             f"cannot load the tokenizer of checkpoint '{path}': {exc}", field="checkpoint"
         ) from exc
-    model = AutoModelForSequenceClassification.from_pretrained(path).to(device).eval()
-    check_tokenizer_fits(model, tokenizer, path)
+    model = AutoModelForSequenceClassification.from_pretrained(path)
+    return _prepared(model, tokenizer, path, device, bf16), PairEncoder.from_checkpoint(path, tokenizer=tokenizer)
+
+
+def _prepared(model, tokenizer, name: str, device: str, bf16: bool):
+    """The model on `device` in eval mode, checked to be a one-output reward model whose tokenizer fits,
+    and made faster by `fast_path` (bf16 weights when `bf16`)."""
+    from rmstudio.scoring import fast_path as fast_model
+
+    model = model.to(device).eval()
+    check_tokenizer_fits(model, tokenizer, name)
     head = fast_model.keep_head_in_fp32(model)
     fast_model.read_first_token_only(model)
     if bf16:
         fast_model.cast_body_to_bf16(model, head)
-    return model, PairEncoder.from_checkpoint(path, tokenizer=tokenizer)
+    return model
 
 
 def _pad_id(tokenizer) -> int:
@@ -208,22 +246,19 @@ def _device_type(device: str) -> str:
     return str(device).split(":")[0]
 
 
+def _checked_precision(precision: str | None) -> str:
+    """The precision asked for (argument, else RMSTUDIO_SCORER_PRECISION, else "auto"); BadInput if unknown."""
+    precision = (precision or os.environ.get(ENV_PRECISION) or "auto").lower()
+    if precision not in {"auto", "bf16", "fp32"}:
+        raise BadInput(f"precision must be auto, bf16 or fp32, got {precision!r}", field="precision")
+    return precision
+
+
 def _use_bf16(device: str, precision: str) -> bool:
     """bf16 weights when asked, or on "auto" when the hardware runs bf16 fast."""
     if precision != "auto":
         return precision == "bf16"
     return bf16_is_fast(device)
-
-
-def bf16_is_fast(device: str = "cpu") -> bool:
-    """True on CUDA GPUs with bf16 support and on CPUs with AVX-512 BF16 or AMX instructions."""
-    import torch
-
-    if _device_type(device) == "cuda":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    cpu = getattr(torch, "cpu", None)
-    checks = [getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
-    return any(check() for check in checks if check is not None)
 
 
 def _progress_bar(total: int, enabled: bool):

@@ -74,24 +74,17 @@ def hyperparameters(spec: TrainSpec, preset: Preset, position_limit: int) -> dic
     return values
 
 
-def cpu_supports_bf16() -> bool:
-    """AVX-512 BF16 or AMX: bf16 autocast is faster than fp32 there (measured ~1.25x for MiniLM training)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def precision(spec: TrainSpec, num_parameters: int) -> dict:
-    """Device and mixed-precision arguments: CUDA (bf16 where supported, else fp16) or CPU (bf16 if fast)."""
+    """Device and mixed-precision arguments: CUDA (bf16 where fast, else fp16) or CPU (bf16 if fast)."""
     import torch
+
+    from rmstudio.model.hardware import bf16_is_fast
 
     cuda = torch.cuda.is_available() and spec.device != "cpu"
     if spec.device and spec.device.startswith("cuda") and not torch.cuda.is_available():
         raise BadInput("device 'cuda' was asked for but no CUDA GPU is available", field="device")
     if cuda:
-        bf16 = torch.cuda.is_bf16_supported() if spec.bf16 is None else spec.bf16
+        bf16 = bf16_is_fast("cuda") if spec.bf16 is None else spec.bf16
         return {
             "use_cpu": False,
             "bf16": bf16,
@@ -104,7 +97,7 @@ def precision(spec: TrainSpec, num_parameters: int) -> dict:
         }
     return {
         "use_cpu": True,
-        "bf16": cpu_supports_bf16() if spec.bf16 is None else spec.bf16,
+        "bf16": bf16_is_fast("cpu") if spec.bf16 is None else spec.bf16,
         "fp16": False,
         "gradient_checkpointing": bool(spec.gradient_checkpointing),
     }
@@ -162,8 +155,10 @@ def _frozen_weights_dtype(spec: TrainSpec):
     """bf16 base weights for LoRA on a bf16 GPU (the frozen weights need no fp32 master copy); else fp32."""
     import torch
 
+    from rmstudio.model.hardware import bf16_is_fast
+
     on_gpu = torch.cuda.is_available() and spec.device != "cpu"
-    if spec.lora and on_gpu and spec.bf16 is not False and torch.cuda.is_bf16_supported():
+    if spec.lora and on_gpu and spec.bf16 is not False and bf16_is_fast("cuda"):
         return torch.bfloat16
     return None
 
@@ -213,7 +208,7 @@ def run(spec: TrainSpec, run_dir, on_log=None, update_status=None) -> dict:
     """Train one reward model in `run_dir` and return the summary (the CLI `train` JSON fields)."""
     import rmstudio
     from rmstudio.model.backbones import load_backbone
-    from rmstudio.model.checkpoint import evaluate_pairs, final_model, save_checkpoint
+    from rmstudio.model.checkpoint import final_model, finish_checkpoint, stage_checkpoint
     from rmstudio.model.encoding import PairEncoder, is_conversational
     from rmstudio.training.callbacks import RunFilesCallback, StopRequest
 
@@ -273,7 +268,8 @@ def run(spec: TrainSpec, run_dir, on_log=None, update_status=None) -> dict:
     if not trainer.is_world_process_zero():
         return summary
     model = final_model(trainer)
-    evaluation = evaluate_pairs(model, held, backbone.tokenizer.pad_token_id, bf16=device["bf16"])
+    staged = stage_checkpoint(run_dir, model, backbone.tokenizer)
+    evaluation = final_evaluation(model, encoder, held.rows, name=str(staged), bf16=device["bf16"])
     summary["eval_accuracy"] = evaluation["eval_accuracy"]
     if held.rows:  # the final evaluation, as a metrics line like the periodic ones
         files.write_record(
@@ -295,15 +291,32 @@ def run(spec: TrainSpec, run_dir, on_log=None, update_status=None) -> dict:
         "run_dir": str(run_dir),
         **{k: v for k, v in summary.items() if k not in ("checkpoint", "model")},
     }
-    saved = save_checkpoint(
-        run_dir, model, backbone.tokenizer, metadata=metadata, evaluation=evaluation, output=spec.output
-    )
+    saved = finish_checkpoint(staged, metadata=metadata, evaluation=evaluation, output=spec.output)
     summary["checkpoint"] = str(Path(spec.output).expanduser().resolve()) if spec.output else str(saved)
     if state == "succeeded":  # resumable trainer checkpoints (optimizer state: 3x the model) are done with
         import shutil
 
         shutil.rmtree(run_dir / CHECKPOINTS_DIR, ignore_errors=True)
     return summary
+
+
+def final_evaluation(model, encoder, rows: list[dict], *, name: str, bf16: bool) -> dict:
+    """eval.json of the trained model on the held-out pairs: `RewardScorer` scores them as `eval` scores
+    the saved checkpoint, at the precision training ran in. Call it once the model is saved: the scorer
+    speeds the model up in place."""
+    from rmstudio.scoring import metrics
+    from rmstudio.scoring.scorer import RewardScorer
+
+    if not rows:
+        return metrics.held_out_figures([], [])
+    scorer = RewardScorer.from_model(model, encoder, name=name, precision="bf16" if bf16 else "fp32")
+    margins = scorer.margins(
+        [row["prompt"] for row in rows],
+        [row["chosen"] for row in rows],
+        [row["rejected"] for row in rows],
+        allow_empty=True,  # training accepted these pairs, so each gets a score
+    )
+    return metrics.held_out_figures(margins, [row.get("category") for row in rows])
 
 
 def _merge(a: dict, b: dict) -> dict:

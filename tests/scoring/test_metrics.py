@@ -111,3 +111,28 @@ def test_summarize_holds_every_contract_field():
     assert summary["accuracy"] == pytest.approx(2 / 3)
     assert summary["mean_margin"] == pytest.approx(2.5 / 3)
     assert summary["accuracy_ci"][0] <= summary["accuracy"] <= summary["accuracy_ci"][1]
+
+
+def test_bradley_terry_loss_is_the_mean_negative_log_sigmoid():
+    margins = [0.0, 2.0, -3.0, 800.0, -800.0]  # +-800: exp would overflow without a stable form
+    expected = [math.log(2), math.log1p(math.exp(-2)), 3 + math.log1p(math.exp(-3)), 0.0, 800.0]
+    assert metrics.bradley_terry_loss(margins) == pytest.approx(sum(expected) / 5)
+    assert math.isnan(metrics.bradley_terry_loss([]))
+
+
+def test_held_out_figures_are_the_eval_json_fields():
+    figures = metrics.held_out_figures([1.0, -0.5, 2.0, 0.0], ["x", "x", None, ""])
+    assert figures == {
+        "eval_pairs": 4,
+        "eval_accuracy": 0.5,
+        "eval_mean_margin": pytest.approx(2.5 / 4),
+        "eval_loss": pytest.approx(metrics.bradley_terry_loss([1.0, -0.5, 2.0, 0.0])),
+        "per_category": {"(none)": {"accuracy": 0.5, "pairs": 2}, "x": {"accuracy": 0.5, "pairs": 2}},
+    }
+    assert metrics.held_out_figures([], []) == {
+        "eval_pairs": 0,
+        "eval_accuracy": None,
+        "eval_mean_margin": None,
+        "eval_loss": None,
+        "per_category": {},
+    }

@@ -122,16 +122,41 @@ def test_scores_equal_the_trainers_eval_rewards(tmp_path, fp32):
     scorer = RewardScorer.from_pretrained(run["checkpoint"])
     rows, chosen, rejected = trainer_eval_rewards(run, tmp_path, bf16=scorer.bf16)
     assert scorer.score(prompts, [r["chosen"] for r in rows]) == pytest.approx(chosen, abs=0.03)
-    # Its decisions give the eval accuracy the trainer saved, except that a pair whose margin is within bf16
-    # rounding of zero (|fp32 margin| < 0.01, ~10x the bf16-vs-fp32 margin differences seen) may go either way.
-    saved = json.loads((Path(run["checkpoint"]) / "eval.json").read_text())["eval_accuracy"]
-    margins = [c - r for c, r in zip(scorer.score(prompts, [r["chosen"] for r in rows]),
-                                     scorer.score(prompts, [r["rejected"] for r in rows]), strict=True)]
-    exact = [c - r for c, r in zip(fp32.score(prompts, [r["chosen"] for r in rows]),
-                                   fp32.score(prompts, [r["rejected"] for r in rows]), strict=True)]
-    near_zero = sum(abs(m) < 0.01 for m in exact)
-    accuracy = sum(m > 0 for m in margins) / len(margins)
-    assert abs(accuracy - saved) <= near_zero / len(rows) + 1e-9, (accuracy, saved, sorted(exact))
+
+
+def test_eval_json_holds_the_scorers_figures_on_the_held_out_split():
+    from rmstudio.scoring import metrics
+    from rmstudio.scoring.evaluation import run_eval_rows
+
+    run = trained_run()
+    rows = run_eval_rows(run["run_dir"])
+    scorer = RewardScorer.from_pretrained(run["checkpoint"])  # the default scorer, as `eval` loads it
+    margins = scorer.margins(*([r[k] for r in rows] for k in ("prompt", "chosen", "rejected")))
+    expected = metrics.held_out_figures(margins, [r.get("category") for r in rows])
+    saved = json.loads((Path(run["checkpoint"]) / "eval.json").read_text())
+    assert set(saved) == {"eval_pairs", "eval_accuracy", "eval_mean_margin", "eval_loss", "per_category"}
+    assert saved["eval_pairs"] == run["eval_pairs"] == len(rows) >= 5
+    assert saved["eval_accuracy"] == expected["eval_accuracy"] == run["eval_accuracy"]
+    assert saved["per_category"] == expected["per_category"] != {}
+    assert saved["eval_mean_margin"] == pytest.approx(expected["eval_mean_margin"], abs=1e-5)
+    assert saved["eval_loss"] == pytest.approx(expected["eval_loss"], abs=1e-5)
+
+
+def test_a_model_in_memory_scores_as_its_saved_checkpoint(ckpt, fp32):
+    from transformers import AutoModelForSequenceClassification
+
+    from rmstudio.model.encoding import PairEncoder
+
+    model = AutoModelForSequenceClassification.from_pretrained(ckpt)
+    scorer = RewardScorer.from_model(model, PairEncoder.from_checkpoint(ckpt), name=ckpt, precision="fp32")
+    prompts, completions = varied_pairs()
+    assert scorer.device == "cpu" and not scorer.bf16
+    assert scorer.score(prompts, completions) == pytest.approx(fp32.score(prompts, completions), abs=1e-5)
+    assert fp32.score_ids(fp32.tokenize(prompts, completions)) == fp32.score(prompts, completions)
+    assert fp32.margins(prompts, completions, completions[::-1]) == pytest.approx(
+        [a - b for a, b in zip(fp32.score(prompts, completions), fp32.score(prompts, completions[::-1]),
+                               strict=True)], abs=1e-4
+    )
 
 
 def test_conversational_inputs(fp32):
