@@ -1,7 +1,7 @@
 """The preference store (SQLite, WAL): the only place with SQL.
 
-`from rmstudio.store import PreferenceStore, Pair, CHOICES` is cheap (sqlite3 only): `datasets` is
-imported when `to_dataset()` is called, not here.
+`from rmstudio.store import PreferenceStore, Pair, CHOICES` is cheap (sqlite3, no datasets, pandas or
+torch): `datasets` is imported when `to_dataset()` is called.
 """
 
 from rmstudio.store.labeling import CHOICES

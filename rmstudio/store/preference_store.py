@@ -4,8 +4,9 @@ It is the single source of truth. Several processes may use the same file at onc
 import, training snapshots): writes take SQLite's write lock, a label is on disk when `record_label`
 returns, and an import is one transaction, so a failing file stores nothing.
 
-`PreferenceStore` is one class assembled from one part per concern: `pairs` (adding and reading pairs),
-`labeling` (leases and labels), `assistant_margins`; read-only queries live in `queries`, dumps in `backup`.
+`PreferenceStore` is one class assembled from one part per concern: `base` (the file, its connections, the
+home's settings), `pairs` (adding and reading pairs), `labeling` (leases and labels) and `assistant_margins`
+(an assistant checkpoint's view of each pair); read-only queries live in `queries`, dumps in `backup`.
 """
 
 from __future__ import annotations
