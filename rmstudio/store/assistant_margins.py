@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from rmstudio.store.base import StoreBase
+from rmstudio.store.queries import still_to_label
 from rmstudio.store.schema import IMPORT_ANNOTATOR
 
 
@@ -28,9 +29,9 @@ class AssistantMarginsMixin(StoreBase):
     def pairs_without_assistant_margin(self, checkpoint: str, limit: int) -> list[int]:
         """Up to `limit` ids of pairs still to label that the checkpoint has no margin for, in serving order."""
         rows = self._db.execute(
-            "SELECT id FROM pairs p WHERE imported = 0 AND n_labels < ? AND NOT EXISTS"
+            f"SELECT id FROM pairs p WHERE {still_to_label(self.overlap)} AND NOT EXISTS"
             " (SELECT 1 FROM assistant_scores a WHERE a.pair_id = p.id AND a.checkpoint = ?) ORDER BY rank LIMIT ?",
-            (self.overlap, checkpoint, limit),
+            (checkpoint, limit),
         )
         return [r[0] for r in rows]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from rmstudio.errors import BadInput
 from rmstudio.store.base import StoreBase
 from rmstudio.store.pairs import Pair, read_pair
-from rmstudio.store.queries import current_labels, open_label_counts
+from rmstudio.store.queries import current_labels, still_to_label
 from rmstudio.store.schema import IMPORT_ANNOTATOR
 
 CHOICES = ("a", "b", "tie", "both_bad", "skip")
@@ -42,7 +42,7 @@ class LabelingMixin(StoreBase):
             ).fetchone()
             overlap = self.overlap
             open_pair = (
-                f"p.imported = 0 AND p.n_labels IN ({open_label_counts(overlap)})"
+                f"{still_to_label(overlap)}"
                 " AND p.n_labels + (SELECT COUNT(*) FROM leases s WHERE s.pair_id = p.id AND s.until >= :now) < :overlap"
                 " AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.pair_id = p.id AND l.annotator = :annotator"
                 " AND l.undone_at IS NULL)"

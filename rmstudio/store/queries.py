@@ -69,7 +69,7 @@ def compute_stats(db: sqlite3.Connection, *, overlap: int = 1) -> dict:
     return {
         "pairs": one("SELECT COUNT(*) FROM pairs"),
         "labeled_pairs": one("SELECT COUNT(*) FROM pairs WHERE imported = 1 OR n_labels > 0"),
-        "remaining": one(f"SELECT COUNT(*) FROM pairs WHERE imported = 0 AND n_labels < {int(overlap)}"),
+        "remaining": one(f"SELECT COUNT(*) FROM pairs p WHERE {still_to_label(overlap)}"),
         "labels": sum(by_choice.values()),
         "labeled_today": one("SELECT COUNT(*) FROM labels WHERE undone_at IS NULL AND annotator != ?"
                              " AND created_at >= ?", IMPORT_ANNOTATOR, day_start()),
@@ -95,18 +95,19 @@ def label_progress(db: sqlite3.Connection, annotator: str | None, *, overlap: in
                    annotator, day_start())
     return {
         "pairs": one("SELECT COUNT(*) FROM pairs"),
-        "remaining": one(f"SELECT COUNT(*) FROM pairs WHERE imported = 0 AND n_labels IN ({open_label_counts(overlap)})"),
+        "remaining": one(f"SELECT COUNT(*) FROM pairs p WHERE {still_to_label(overlap)}"),
         "labeled_today": mine,
     }
 
 
-def open_label_counts(overlap: int) -> str:
-    """The label counts of a pair still open for labeling, as an SQL list ("0,1" for overlap 2).
+def still_to_label(overlap: int) -> str:
+    """The SQL condition on `pairs p` of a pair still to label: not imported, fewer counted labels than `overlap`.
 
-    `n_labels IN (...)` makes lookups in the serving index (imported, n_labels, rank) exact, so with
+    `n_labels IN (0, 1, ...)` makes lookups in the serving index (imported, n_labels, rank) exact, so with
     overlap 1 the pairs come in rank order without a sort, unlike `n_labels < overlap`.
     """
-    return ",".join(str(n) for n in range(max(1, int(overlap))))
+    counts = ",".join(str(n) for n in range(max(1, int(overlap))))
+    return f"p.imported = 0 AND p.n_labels IN ({counts})"
 
 
 def current_labels(db: sqlite3.Connection) -> Iterator[dict]:
