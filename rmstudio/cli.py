@@ -1,6 +1,6 @@
 """`python -m rmstudio COMMAND`: one thin function per command.
 
-Contract (DESIGN.md): progress goes to stderr, the last stdout line is one JSON object, exit code 0 on
+Contract (docs/architecture.md): progress goes to stderr, the last stdout line is one JSON object, exit code 0 on
 success, 2 on bad input (the message names file, row and field; nothing stored), 1 on any other failure.
 """
 
@@ -131,7 +131,7 @@ def cmd_jobs(args: argparse.Namespace) -> dict:
     return jobs.status(args.home, jobs.resume(args.home, args.run_id))
 
 
-# --- eval / score: owned by the scoring engineer ----------------------------------------------------
+# --- eval / score ------------------------------------------------------------------------------------
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoints", nargs="+", metavar="CKPT", help="checkpoint directories (or Hub ids) to compare")
     parser.add_argument("--data", help="pairs in any import schema (file, dataset dir, Hub id), a run directory "

@@ -1,6 +1,7 @@
 """The Data tab's team section (admins): overlap, the model assistant, agreement, candidate generation.
 
-Wiring only: the logic is in rmstudio.labeling.agreement, rmstudio.labeling.assist, rmstudio.labeling.generation and rmstudio.jobs.queue.
+Wiring only: the logic is in `labeling.agreement`, `labeling.assist`, `labeling.generation` and
+`jobs.queue`.
 """
 
 from __future__ import annotations
