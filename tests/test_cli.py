@@ -22,7 +22,7 @@ ROWS = [
 
 
 def rmstudio(home: Path, *args: str) -> tuple[int, dict, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-m", "rmstudio", *args, "--home", str(home)],
                           capture_output=True, text=True, env=env, timeout=300)
     lines = proc.stdout.strip().splitlines()

@@ -1,30 +1,25 @@
-"""Browser-test fixtures: a real rmstudio server in a subprocess over a temp home, and Chromium pages.
+"""Browser-test fixtures: real rmstudio servers over temp homes, and Chromium pages.
 
-Nothing is installed here: CI installs Chromium (`/usr/bin/chromium`, or $RMSTUDIO_CHROMIUM). One server
-per test module keeps the suite quick; tests that need a different setup (auth) start their own with
-`start_server`.
+Nothing is installed here: CI installs Chromium (`/usr/bin/chromium`, or $RMSTUDIO_CHROMIUM); without it
+the browser tests fail (not skip), saying how to install it. `server` is shared by a test module, so its
+tests only assert on what they add themselves (counts before and after, their own pairs and annotators);
+a test that needs an untouched home takes `fresh_server`, and tests that need another setup (logins) call
+`start_server` themselves.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DOCS = REPO / "docs"
+from tests.helpers.app_server import Server, start_server
+
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking"]
-START_TIMEOUT = 120
+PAGE_TIMEOUT_MS = 60_000  # CI machines are small and may be busy: wait for a state, do not flake
 
 
 def chromium_path() -> str:
@@ -32,62 +27,6 @@ def chromium_path() -> str:
     if not Path(path).exists():
         pytest.fail(f"Chromium not found at {path}: install it (apt-get install -y chromium) or set RMSTUDIO_CHROMIUM")
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Server:
-    """A running `python -m rmstudio serve` process."""
-
-    url: str
-    home: Path
-    process: subprocess.Popen
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_server(home: Path, *, auth: list[str] | None = None, env: dict | None = None) -> Server:
-    """Start the app on a free port and wait until it answers HTTP."""
-    port = free_port()
-    command = [sys.executable, "-m", "rmstudio", "serve", "--home", str(home), "--host", "127.0.0.1",
-               "--port", str(port)]
-    for login in auth or []:
-        command += ["--auth", login]
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-                   "PYTHONPATH": str(REPO), **(env or {})}
-    for name in ("RMSTUDIO_AUTH", "RMSTUDIO_ADMINS", "SPACE_ID"):
-        if name not in (env or {}):
-            environment.pop(name, None)
-    log = home / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", home, process, log)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(server.url + "/", timeout=2)
-            return server
-        except urllib.error.HTTPError:
-            return server  # answering (e.g. 401 with auth on)
-        except OSError:
-            time.sleep(0.25)
-    server.stop()
-    raise RuntimeError(f"the server did not answer within {START_TIMEOUT} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -105,19 +44,34 @@ def failed(request) -> bool:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """One app server (no auth, a fresh home seeded with the demo pairs) for the whole test module."""
+    """One app server (no logins, a fresh home seeded with the demo pairs) shared by the test module."""
     running = start_server(tmp_path_factory.mktemp("home"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    """An app server over a home of this test's own, untouched by any other test."""
+    running = start_server(tmp_path / "home")
     yield running
     running.stop()
 
 
 @pytest.fixture(autouse=True)
 def server_log_on_failure(request):
-    """When a browser test fails, print what the module's server logged (shown in the pytest report)."""
+    """When a browser test fails, print what its servers logged (shown in the pytest report)."""
     yield
-    if failed(request) and "server" in request.fixturenames:
-        log = request.getfixturevalue("server").log
-        print(f"--- last lines of {log} ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-60:]))
+    if failed(request):
+        for server in servers_of(request):
+            print(f"--- last lines of {server.log} ---\n{server.log_tail()}")
+
+
+def servers_of(request) -> list[Server]:
+    """The servers among the test's fixture values (also inside tuples, like test_compare's `trained`)."""
+    values = [request.getfixturevalue(name) for name in request.fixturenames if name != "request"]
+    values += [item for value in values if isinstance(value, tuple) for item in value]
+    return [value for value in values if isinstance(value, Server)]
 
 
 @pytest.fixture(scope="session")
@@ -138,12 +92,13 @@ def chromium(playwright_instance):
 @pytest.fixture
 def new_page(chromium, request):
     """Factory for pages in fresh browser contexts (separate cookies and localStorage, like separate people).
-    When the test fails, each page's visible text and console errors are printed and a screenshot saved."""
+    When the test fails, each page's visible text and console errors are printed and a screenshot saved
+    in .pytest-failures/ (git-ignored)."""
     contexts, pages = [], []
 
     def make(viewport=(1400, 1000)):
         context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        context.set_default_timeout(60_000)  # CI machines are small and may be busy: wait, do not flake
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.dialogs = []  # every alert/confirm/prompt the page opens, dismissed and remembered
@@ -170,29 +125,3 @@ def describe_failed_page(page, shot: Path) -> None:
         print(f"--- page {page.url}: could not capture ({exc}) ---")
         return
     print(f"--- page {page.url} (screenshot {shot}) console errors: {page.console_errors[-10:]} ---\n{text[-4000:]}")
-
-
-def open_app(page, url: str | None) -> None:
-    """Load the studio (url None: it is loading already) and wait until the first pair or the empty state shows."""
-    if url:
-        page.goto(url)
-    page.wait_for_selector("#rm-progress :text('left to label')", timeout=60_000)
-
-
-def screenshot(page, name: str) -> Path:
-    DOCS.mkdir(exist_ok=True)
-    path = DOCS / name
-    page.screenshot(path=str(path), full_page=False)
-    return path
-
-
-def wait_for_result(page, selector: str, timeout: float) -> None:
-    """Wait until `selector` is visible; fail at once, with its text, when the page shows an error toast
-    instead (a failed handler's message vanishes after a few seconds, a time-out would not say why)."""
-    error = ".toast-body.error"
-    page.wait_for_function("([sel, err]) => { const el = document.querySelector(sel);"
-                           " return (el && el.offsetParent !== null) || document.querySelector(err) !== null; }",
-                           arg=[selector, error], timeout=timeout)
-    toasts = page.locator(error)
-    if toasts.count() and not page.locator(selector).is_visible():
-        raise AssertionError(f"the page showed an error instead of {selector}: {toasts.all_inner_texts()}")

@@ -6,18 +6,12 @@ import pytest
 
 from rmstudio.labeling import assist
 from rmstudio.store import PreferenceStore
-from tests.browser.conftest import open_app, start_server
-from tests.browser.test_label import shown_pair_id, wait_for_other_pair
-from tests.scoring_helpers import checkpoint
+from tests.browser.pages import open_app, shown_pair_id, wait_for_other_pair, wait_for_text
+from tests.helpers.app_server import start_server
+from tests.helpers.checkpoints import checkpoint
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 MODEL_WAIT_MS = 120_000  # the server loads the checkpoint on first use; generous on a busy 2-core machine
-
-
-def wait_for_text(page, selector: str, text: str) -> None:
-    page.wait_for_function("([selector, text]) => { const el = document.querySelector(selector);"
-                           " return el && el.textContent.includes(text); }", arg=[selector, text],
-                           timeout=MODEL_WAIT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +28,12 @@ def assisted_server(tmp_path_factory):
 def test_blind_suggestion_appears_only_after_the_choice(assisted_server, new_page):
     page = new_page()
     open_app(page, assisted_server.url)
-    wait_for_text(page, "#rm-suggestion", "Blind mode")
+    wait_for_text(page, "#rm-suggestion", "Blind mode", timeout=MODEL_WAIT_MS)
     assert "preferred" not in page.inner_text("#rm-suggestion")
     first = shown_pair_id(page)
     page.keyboard.press("1")
     wait_for_other_pair(page, first)
-    wait_for_text(page, "#rm-suggestion", f"(#{first})")
+    wait_for_text(page, "#rm-suggestion", f"(#{first})", timeout=MODEL_WAIT_MS)
     text = page.inner_text("#rm-suggestion")
     assert "the assistant preferred" in text and "confident" in text
 
@@ -49,7 +43,7 @@ def test_without_blind_mode_the_suggestion_is_shown_with_the_pair(assisted_serve
     try:
         page = new_page()
         open_app(page, assisted_server.url)
-        wait_for_text(page, "#rm-suggestion", "Assistant prefers")
+        wait_for_text(page, "#rm-suggestion", "Assistant prefers", timeout=MODEL_WAIT_MS)
         assert "confident" in page.inner_text("#rm-suggestion")
     finally:
         assist.configure(PreferenceStore(assisted_server.home), blind=True)

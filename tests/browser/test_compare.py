@@ -3,16 +3,14 @@ opened and read as text, and the playground ranking typed completions (user text
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from rmstudio.data import demo
 from rmstudio.jobs.follow import run_foreground
-from tests.browser.conftest import screenshot, start_server, wait_for_result
+from tests.browser.pages import screenshot, wait_for_result
+from tests.helpers.app_server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SCORE_TIMEOUT = 180_000  # ms
 XSS_PROMPT = "Say hi <img src=x onerror=alert(1)> <script>alert(2)</script>"

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from rmstudio.store import PreferenceStore
-from tests.browser.conftest import open_app
-from tests.browser.test_label import wait_for_text
+from tests.browser.pages import open_app, wait_for_text
 
 pytestmark = pytest.mark.browser
 

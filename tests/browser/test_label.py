@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from rmstudio.store import PreferenceStore
-from tests.browser.conftest import open_app, screenshot, start_server
+from tests.browser.pages import open_app, screenshot, shown_pair_id, wait_for_other_pair, wait_for_text
+from tests.helpers.app_server import start_server
 
 pytestmark = pytest.mark.browser
 
@@ -16,27 +17,6 @@ XSS_PROMPT = "Render this: <img src=x onerror=alert(1)> and <script>alert(2)</sc
 XSS_A = "Sure: <svg onload=alert(5)></svg> <a href=\"javascript:alert(6)\">click</a> [md](javascript:alert(7))"
 XSS_B = "```html\n<script>alert(8)</script>\n```\n<iframe src=\"javascript:alert(9)\"></iframe>"
 LONG_TAIL = "".join(f"\n\nParagraph {i} of a very long answer that must scroll inside its box." for i in range(150))
-
-
-def shown_pair_id(page) -> int:
-    title = page.inner_text("#rm-prompt .rm-panel-title")
-    return int(re.search(r"pair #(\d+)", title).group(1))
-
-
-def wait_for_other_pair(page, previous: int) -> int:
-    """Wait until the pair on screen is no longer `previous` (the next one arrived); return its id."""
-    page.wait_for_function(
-        """previous => { const t = document.querySelector('#rm-prompt .rm-panel-title');
-                          const m = t && t.textContent.match(/pair #(\\d+)$/);
-                          return m && Number(m[1]) !== previous; }""", arg=previous)
-    return shown_pair_id(page)
-
-
-def wait_for_text(page, selector: str, text: str, count: int = 1) -> None:
-    """Wait until the element's text contains `text` at least `count` times."""
-    page.wait_for_function(
-        "([selector, text, count]) => { const el = document.querySelector(selector);"
-        " return el && el.textContent.split(text).length - 1 >= count; }", arg=[selector, text, count])
 
 
 def fill_until_it_stays(page, field, text: str, settle_ms: int = 1000) -> None:
@@ -60,9 +40,9 @@ def current_labels(home, annotator: str) -> list[dict]:
     return [label | {"pair_id": label["pair_id"]} for label in store.iter_labels() if label["annotator"] == annotator]
 
 
-def test_label_five_pairs_with_the_keyboard_and_see_them_in_data(server, new_page):
+def test_label_five_pairs_with_the_keyboard_and_see_them_in_data(fresh_server, new_page):
     page = new_page()
-    open_app(page, server.url)
+    open_app(page, fresh_server.url)
     assert "1" in page.inner_text("#rm-shortcuts") and "undo" in page.inner_text("#rm-shortcuts")
     screenshot(page, "label.png")
     annotator = annotator_of(page)
@@ -74,7 +54,7 @@ def test_label_five_pairs_with_the_keyboard_and_see_them_in_data(server, new_pag
         wait_for_other_pair(page, pair_id)
     wait_for_text(page, "#rm-progress", "labeled 5 today")
 
-    labels = {label["pair_id"]: label for label in current_labels(server.home, annotator)}
+    labels = {label["pair_id"]: label for label in current_labels(fresh_server.home, annotator)}
     assert set(labels) == set(expected)
     for pair_id, side in expected.items():
         label = labels[pair_id]

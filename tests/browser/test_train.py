@@ -3,16 +3,15 @@ browser re-attach, cancel one run, let another finish."""
 
 from __future__ import annotations
 
-import os
 import re
 import time
 
 import pytest
 
-from tests.browser.conftest import screenshot, start_server
+from tests.browser.pages import screenshot
+from tests.helpers.app_server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 RUN_TIMEOUT = 240_000  # ms: a tiny run on the embedded MiniLM takes well under a minute; the machine is shared
@@ -105,9 +104,9 @@ def start_run(page, home, *, max_steps: int) -> str:
     return run_id
 
 
-def test_empty_states_point_to_what_to_do(server, new_page):
+def test_empty_states_point_to_what_to_do(fresh_server, new_page):
     page = new_page()
-    open_train(page, server.url)
+    open_train(page, fresh_server.url)
     assert "press Train" in progress_text(page)
     page.wait_for_function("() => document.querySelector('#train-data-note').innerText.length > 0")
     assert page.get_by_label("Built-in demo pairs").is_checked()  # a fresh store has no labels yet
@@ -165,13 +164,13 @@ def test_a_second_run_finishes_with_eval_accuracy_in_the_table(server, new_page)
     # attached, not "visible": a flat line (train accuracy 0.5 at every logged step) has a zero-height box,
     # which Playwright counts as hidden (a CI run waited 60 s on exactly that)
     fresh.locator("#train-acc-plot .mark-line path").first.wait_for(state="attached")
-    fresh.wait_for_timeout(500)  # let the plots finish their layout
     screenshot(fresh, "train.png")
 
 
 def test_annotators_cannot_train_in_the_page_or_through_the_api(tmp_path, new_page):
     """Also a public demo Space's setup: demo mode on, and the page says training is capped."""
     from gradio_client import Client
+    from gradio_client.exceptions import AppError
 
     server = start_server(tmp_path, auth=["alice:pw-alice", "bob:pw-bob"],
                           env={"RMSTUDIO_ADMINS": "alice", "RMSTUDIO_DEMO_MODE": "1"})
@@ -191,7 +190,7 @@ def test_annotators_cannot_train_in_the_page_or_through_the_api(tmp_path, new_pa
         by_label = {"Training data": "Built-in demo pairs", "Backbone": "Embedded default (MiniLM)",
                     "Preset": "auto", "LR schedule": "linear", "LoRA": False, "Model path or Hub id": ""}
         args = [by_label.get(p["label"]) for p in endpoint["parameters"]]
-        with pytest.raises(Exception, match="only admins may start training"):
+        with pytest.raises(AppError, match="only admins may start training"):
             client.predict(*args, api_name="/train_submit")
         assert run_ids(server.home) == set()  # refused before anything was written
     finally:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 
 import pytest
 
 from rmstudio.data import demo
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _blank_fields(row: dict, fields: tuple[str, ...]) -> list[str]:

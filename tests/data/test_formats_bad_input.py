@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 
-os.environ["HF_HUB_OFFLINE"] = "1"  # never reach the Hub from tests
-
 import pytest
 
 from rmstudio.data.formats import MAX_FIELD_CHARS, normalize_records, read_source

@@ -23,7 +23,6 @@ from rmstudio.jobs import rundir
 from rmstudio.jobs.processes import signal_group
 
 REPO = Path(__file__).resolve().parents[2]
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def wait_until(predicate, timeout: float = 180.0, every: float = 0.2, what: str = "condition"):
@@ -274,7 +273,7 @@ def test_cli_train_waits_for_the_running_job_and_stops_with_its_run(tmp_path, st
 def run_cli(*args: str, timeout: float = 300) -> tuple[int, dict, str]:
     """Run `python -m rmstudio ARGS`; returns (exit code, the last stdout line as JSON, stderr)."""
     proc = subprocess.run([sys.executable, "-m", "rmstudio", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                          timeout=timeout)
     lines = proc.stdout.strip().splitlines()
     return proc.returncode, json.loads(lines[-1]) if lines else {}, proc.stderr
 

@@ -7,7 +7,7 @@ import pytest
 from rmstudio.errors import BadInput
 from rmstudio.labeling import assist
 from rmstudio.store import PreferenceStore
-from tests.store_helpers import candidates
+from tests.helpers.store_rows import candidates
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_blind_is_the_default_and_bad_order_is_refused(store):
 
 @pytest.mark.slow
 def test_background_scoring_with_a_real_checkpoint_orders_by_its_uncertainty(store):
-    from tests.scoring_helpers import checkpoint
+    from tests.helpers.checkpoints import checkpoint
 
     assistant = checkpoint()
     assist.configure(store, assistant=assistant, order="uncertainty")

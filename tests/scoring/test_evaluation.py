@@ -12,7 +12,7 @@ import pytest
 from rmstudio.errors import BadInput
 from rmstudio.scoring import evaluation, metrics
 from rmstudio.scoring.scorer import RewardScorer
-from tests.scoring_helpers import checkpoint, copy_checkpoint, trained_run
+from tests.helpers.checkpoints import checkpoint, copy_checkpoint, trained_run
 
 pytestmark = pytest.mark.slow
 
@@ -77,15 +77,19 @@ def test_every_checkpoint_is_scored_on_the_same_pairs(report, two, pairs_file):
         assert result["ece"] == pytest.approx(metrics.expected_calibration_error(result["reliability"]))
 
 
-def test_per_category_accuracy(report, pairs_file):
+def test_per_category_accuracy_is_the_share_of_each_categorys_pairs_ranked_right(report, pairs_file):
     rows, _ = evaluation.load_pairs(str(pairs_file))
-    categories = {r["category"] for r in rows}
     for result in report["results"]:
-        table = result["per_category"]
-        assert set(table) == categories
-        assert sum(v["pairs"] for v in table.values()) == 60
-        hits = sum(v["accuracy"] * v["pairs"] for v in table.values())
-        assert hits == pytest.approx(result["accuracy"] * 60)
+        counts = {}  # category -> [pairs ranked right (chosen strictly above rejected), pairs]
+        for row, margin in zip(rows, result["margins"], strict=True):
+            tally = counts.setdefault(row["category"], [0, 0])
+            tally[0] += margin > 0
+            tally[1] += 1
+        assert len(counts) > 1
+        assert result["per_category"] == {
+            category: {"accuracy": pytest.approx(right / pairs), "pairs": pairs}
+            for category, (right, pairs) in counts.items()
+        }
 
 
 def test_agreement_and_disagreements(report, two, pairs_file):

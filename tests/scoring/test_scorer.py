@@ -11,7 +11,7 @@ import pytest
 
 from rmstudio.errors import BadInput
 from rmstudio.scoring.scorer import RewardScorer, ScorerCache, check_inputs, plan_batches, reward_func
-from tests.scoring_helpers import checkpoint, copy_checkpoint, trained_run
+from tests.helpers.checkpoints import checkpoint, copy_checkpoint, trained_run
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rmstudio.store import PreferenceStore
-from tests.store_helpers import candidates, labeled
+from tests.helpers.store_rows import candidates, labeled
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from huggingface_hub import HfApi
 from rmstudio.store import PreferenceStore
 from rmstudio.store.backup import read_dump, write_dump
 from rmstudio.store.hub_sync import DUMP_NAME, PATH_IN_REPO, HubSyncConfig, export_folder, start
-from tests.store_helpers import Batch, candidates, labeled
+from tests.helpers.store_rows import Batch, candidates, labeled
 
 
 def _filled_store(home) -> PreferenceStore:

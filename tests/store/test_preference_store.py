@@ -9,7 +9,7 @@ import pytest
 
 from rmstudio.errors import BadInput
 from rmstudio.store import PreferenceStore
-from tests.store_helpers import Batch, candidates, labeled
+from tests.helpers.store_rows import Batch, candidates, labeled
 
 
 @pytest.fixture

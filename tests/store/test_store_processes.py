@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from rmstudio.store import PreferenceStore
-from tests.store_helpers import candidates
+from tests.helpers.store_rows import candidates
 
 ROOT = Path(__file__).resolve().parents[2]
 

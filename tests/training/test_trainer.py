@@ -8,11 +8,9 @@ import signal
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from rmstudio.errors import BadInput  # noqa: E402
-from rmstudio.model.encoding import FALLBACK_CHAT_TEMPLATE, PairEncoder  # noqa: E402
-from rmstudio.training.spec import TrainSpec  # noqa: E402
+from rmstudio.errors import BadInput
+from rmstudio.model.encoding import FALLBACK_CHAT_TEMPLATE, PairEncoder
+from rmstudio.training.spec import TrainSpec
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import start_server
-from tests.scoring_helpers import checkpoint
+from tests.helpers.app_server import start_server
+from tests.helpers.checkpoints import checkpoint
 
 pytestmark = pytest.mark.slow
 

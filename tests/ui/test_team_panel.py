@@ -7,7 +7,7 @@ from rmstudio.labeling import assist
 from rmstudio.store import PreferenceStore
 from rmstudio.ui.context import StudioContext
 from rmstudio.ui.team_panel import NO_ASSISTANT, agreement_tables, assistant_choices
-from tests.store_helpers import candidates
+from tests.helpers.store_rows import candidates
 
 
 def _ctx(tmp_path) -> StudioContext:

@@ -1,6 +1,6 @@
-"""Real checkpoints for the scoring and evaluation tests: a few training steps of the embedded MiniLM on
+"""Real checkpoints for the tests that need a trained model: a few training steps of the embedded MiniLM on
 the project's demo pairs, through the same worker `rmstudio train` uses. Trained once per test process
-and shared by test_scoring.py and test_evaluation.py (pytest fixtures would train once per module)."""
+and shared by every module that needs one (a pytest fixture would train once per module)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 DEMO_PAIRS = 160
 
