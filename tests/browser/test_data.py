@@ -73,7 +73,7 @@ def test_browse_select_relabel_and_delete_a_pair(server, new_page):
     open_data_tab(page, server.url)
     page.get_by_label("Search prompts and responses").fill("zebra-test")
     page.get_by_label("Search prompts and responses").press("Enter")
-    wait_for_text(page, "#rm-page-info", " 1 matching pair")
+    wait_for_text(page, "#rm-page-info", "· 1 matching pair")
     page.locator("#rm-pairs-table [role=gridcell]").filter(has_text="zebra-test").first.click()
     wait_for_text(page, "#rm-pair-detail", f"Pair #{pair_id}")
     assert "this one" in page.inner_text("#rm-pair-detail")
@@ -83,7 +83,7 @@ def test_browse_select_relabel_and_delete_a_pair(server, new_page):
     assert [label["choice"] for label in store.labels_of(pair_id)] == ["a"]
 
     page.locator("#rm-delete").click()
-    wait_for_text(page, "#rm-page-info", "0 matching pairs")
+    wait_for_text(page, "#rm-page-info", "· 0 matching pairs")
     assert store.get_pair(pair_id) is None
 
 

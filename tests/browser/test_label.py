@@ -70,7 +70,7 @@ def test_label_five_pairs_with_the_keyboard_and_see_them_in_data(fresh_server, n
     wait_for_text(page, "#rm-page-info", "matching pair")
     page.get_by_label("Status").click()
     page.get_by_role("option", name="labeled", exact=True).click()
-    wait_for_text(page, "#rm-page-info", "5 matching pairs")
+    wait_for_text(page, "#rm-page-info", "· 5 matching pairs")
     wait_for_text(page, "#rm-pairs-table", f"{annotator}:")
     for pair_id in expected:
         page.locator("#rm-pairs-table [role=gridcell]").get_by_text(str(pair_id), exact=True).first.wait_for(
