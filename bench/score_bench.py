@@ -120,7 +120,7 @@ def rmstudio_eval(
     checkpoint: str, rows: list[dict], precision: str = "auto"
 ) -> tuple[list[float], float, dict]:
     """rmstudio's evaluate() end to end (wall clock, model already loaded as the app would have it)."""
-    from rmstudio.scoring import evaluation
+    from rmstudio.evaluation import compare as evaluation
     from rmstudio.scoring.scorer import ENV_PRECISION, RewardScorer
 
     os.environ[ENV_PRECISION] = precision
@@ -140,7 +140,7 @@ def agreement(a: list[float], b: list[float]) -> float:
 
 def memory_child(checkpoint: str, data: str, pairs: int) -> None:
     """Evaluate `pairs` pairs (the data repeated) and print peak RSS; runs in its own process."""
-    from rmstudio.scoring import evaluation
+    from rmstudio.evaluation import compare as evaluation
 
     rows, _ = evaluation.load_pairs(data)
     rows = [rows[i % len(rows)] for i in range(pairs)]
@@ -204,8 +204,8 @@ def main() -> None:
     if args.memory_child:
         return memory_child(args.checkpoint, args.data, args.memory_pairs)
 
+    from rmstudio.evaluation import compare as evaluation
     from rmstudio.model.encoding import PairEncoder
-    from rmstudio.scoring import evaluation
 
     checkpoint = args.checkpoint or train_checkpoint(
         args.data, tempfile.mkdtemp(prefix="score_bench_"), args.train_steps

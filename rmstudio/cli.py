@@ -147,14 +147,15 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 def cmd_eval(args: argparse.Namespace) -> dict:
     from pathlib import Path
 
-    from rmstudio.scoring import evaluation
+    from rmstudio.evaluation.compare import evaluate
+    from rmstudio.evaluation.pairs import is_run_dir, load_pairs
 
     data = args.data
     if data is None:
         run_dir = Path(args.checkpoints[0]).parent
-        data = str(run_dir) if evaluation.is_run_dir(run_dir) else "store"
-    pairs, _ = evaluation.load_pairs(data, home=args.home, split=args.split, fmt=args.format)
-    report = evaluation.evaluate(args.checkpoints, pairs, batch_size=args.batch_size, progress=not args.no_progress,
+        data = str(run_dir) if is_run_dir(run_dir) else "store"
+    pairs, _ = load_pairs(data, home=args.home, split=args.split, fmt=args.format)
+    report = evaluate(args.checkpoints, pairs, batch_size=args.batch_size, progress=not args.no_progress,
                                  save=not args.no_save)
     return {**report, "data": data}
 

@@ -100,7 +100,7 @@ def build_compare_tab(ctx: StudioContext) -> None:
     @shows_errors(failure="Comparison failed")
     def compare(selected, extra_text, source_name, run_id, upload, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
         from rmstudio.data.formats import ImportBatch
-        from rmstudio.scoring.evaluation import evaluate
+        from rmstudio.evaluation.compare import evaluate
         from rmstudio.scoring.scorer import check_checkpoint
 
         checkpoints = _checkpoints(selected, extra_text)
@@ -145,7 +145,7 @@ def build_compare_tab(ctx: StudioContext) -> None:
             raise gr.Error("Type a prompt first.")
         if len(completions) < 1:
             raise gr.Error("Type at least one completion (separate several with a line holding only ---).")
-        from rmstudio.scoring.evaluation import playground
+        from rmstudio.evaluation.compare import playground
 
         frame = playground(prompt, completions, checkpoints)
         return gr.update(value=compare_views.ranked_playground(frame), visible=True)
@@ -177,7 +177,7 @@ def _checkpoints(selected, extra_text) -> list[str]:
 
 def _eval_pairs(home, source_name: str, run_id: str | None, upload) -> tuple[list[dict], str]:
     """(labeled rows, their description) for the chosen eval set."""
-    from rmstudio.scoring.evaluation import load_pairs
+    from rmstudio.evaluation.pairs import load_pairs
 
     if source_name == EVAL_RUN:
         if not run_id:

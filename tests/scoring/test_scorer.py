@@ -125,8 +125,8 @@ def test_scores_equal_the_trainers_eval_rewards(tmp_path, fp32):
 
 
 def test_eval_json_holds_the_scorers_figures_on_the_held_out_split():
+    from rmstudio.evaluation.pairs import run_eval_rows
     from rmstudio.scoring import metrics
-    from rmstudio.scoring.evaluation import run_eval_rows
 
     run = trained_run()
     rows = run_eval_rows(run["run_dir"])

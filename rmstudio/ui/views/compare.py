@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from rmstudio.errors import BadInput
-from rmstudio.scoring.evaluation import short_names
+from rmstudio.evaluation.compare import short_names
 from rmstudio.ui.render import plain_preview, plain_text
 from rmstudio.ui.views.runs import format_share, is_number, round_or_none
 

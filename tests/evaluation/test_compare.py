@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from rmstudio.errors import BadInput
-from rmstudio.scoring import evaluation, metrics
+from rmstudio.evaluation import compare as evaluation
+from rmstudio.evaluation.pairs import load_pairs
+from rmstudio.scoring import metrics
 from rmstudio.scoring.scorer import RewardScorer
 from tests.helpers.checkpoints import checkpoint, copy_checkpoint, trained_run
 
@@ -60,7 +62,7 @@ def direct_margins(ckpt: str, rows: list[dict]) -> list[float]:
 
 
 def test_every_checkpoint_is_scored_on_the_same_pairs(report, two, pairs_file):
-    rows, _ = evaluation.load_pairs(str(pairs_file))
+    rows, _ = load_pairs(str(pairs_file))
     assert report["pairs"] == len(rows) == 60
     assert [r["checkpoint"] for r in report["results"]] == two
     for result in report["results"]:
@@ -78,7 +80,7 @@ def test_every_checkpoint_is_scored_on_the_same_pairs(report, two, pairs_file):
 
 
 def test_per_category_accuracy_is_the_share_of_each_categorys_pairs_ranked_right(report, pairs_file):
-    rows, _ = evaluation.load_pairs(str(pairs_file))
+    rows, _ = load_pairs(str(pairs_file))
     for result in report["results"]:
         counts = {}  # category -> [pairs ranked right (chosen strictly above rejected), pairs]
         for row, margin in zip(rows, result["margins"], strict=True):
@@ -102,7 +104,7 @@ def test_agreement_and_disagreements(report, two, pairs_file):
     assert sorted(item["index"] for item in items) == differ
     sizes = [item["size"] for item in items]
     assert sizes == sorted(sizes, reverse=True)
-    rows, _ = evaluation.load_pairs(str(pairs_file))
+    rows, _ = load_pairs(str(pairs_file))
     for item in items:
         assert item["prompt"] == evaluation.preview(rows[item["index"]]["prompt"])
         assert item["category"] == rows[item["index"]]["category"]
