@@ -206,6 +206,7 @@ def run_job(spec: GenerateSpec, run_dir, update_status) -> dict:
     summary["generate_seconds"] = round(time.time() - started, 2)
     return summary
 
+
 def prepare_job(spec: GenerateSpec, home: Path, run_dir: Path) -> dict:
     """Check a generation job before it is queued (BadInput leaves no run); its size is its prompt count."""
     spec.home = str(home)

@@ -17,7 +17,6 @@ from rmstudio.data.messages import one_type_per_column
 from rmstudio.errors import BadInput
 from rmstudio.jobs.rundir import DATA_FILE
 
-
 MIN_EVAL_PAIRS = 4
 MIN_TRAIN_PAIRS = 8
 
