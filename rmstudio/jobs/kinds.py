@@ -90,10 +90,11 @@ def register(kind: JobKind) -> JobKind:
 
 
 def kind_named(name: str, module: str | None = None) -> JobKind:
-    """The kind called `name`, importing `module` (which registers it) or the shipped kind of that name
-    when it is not registered yet. An unknown kind is BadInput naming the kinds there are."""
+    """The kind called `name`, importing the shipped kind of that name, else `module` (which registers it),
+    when it is not registered yet. A shipped kind is always loaded from its own module, whatever a run file
+    says. An unknown kind is BadInput naming the kinds there are."""
     if name not in _REGISTERED:
-        _import_kind_module(name, module or _built_in().KINDS.get(name))
+        _import_kind_module(name, _built_in().KINDS.get(name) or module)
     if name not in _REGISTERED:
         known = sorted({*_REGISTERED, *_built_in().KINDS})
         raise BadInput(f"unknown job kind '{name}' (known kinds: {', '.join(known)})", field="kind")
