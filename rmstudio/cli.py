@@ -1,6 +1,6 @@
 """`python -m rmstudio COMMAND`: one thin function per command.
 
-Contract (docs/architecture.md): progress goes to stderr, the last stdout line is one JSON object, exit code 0 on
+Contract (README, "Command line"): progress goes to stderr, the last stdout line is one JSON object, exit code 0 on
 success, 2 on bad input (the message names file, row and field; nothing stored), 1 on any other failure.
 """
 
