@@ -12,6 +12,7 @@ import pytest
 from rmstudio.errors import BadInput
 from rmstudio.scoring.scorer import RewardScorer, ScorerCache, check_inputs, plan_batches, reward_func
 from tests.helpers.checkpoints import checkpoint, copy_checkpoint, trained_run
+from tests.helpers.markers import requires_fast_cpu_bf16
 
 pytestmark = pytest.mark.slow
 
@@ -54,11 +55,11 @@ def test_scores_come_back_in_input_order(fp32):
     assert reversed_scores[::-1] == pytest.approx(batched, abs=1e-4)
 
 
+@requires_fast_cpu_bf16
 def test_bf16_scores_stay_close_to_fp32(ckpt, fp32):
     fast = RewardScorer.from_pretrained(ckpt)
     prompts, completions = varied_pairs()
-    if not fast.bf16:
-        pytest.skip("no fast bf16 on this machine: the default scorer runs in fp32")
+    assert fast.bf16
     assert fast.score(prompts, completions) == pytest.approx(fp32.score(prompts, completions), abs=0.03)
     assert fast.nbytes < 0.6 * fp32.nbytes  # bf16 weights are cast once at load, not kept beside fp32 ones
 
