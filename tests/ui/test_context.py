@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import inspect
+from types import SimpleNamespace
 
 import gradio as gr
 import pytest
 
-from rmstudio.access import NotAllowed
+from rmstudio.access import Access, NotAllowed
 from rmstudio.errors import BadInput
 from rmstudio.ui.context import shows_errors
+from tests.helpers.studio import make_ctx
 
 
 def fails_with(exc: Exception):
@@ -44,3 +46,17 @@ def test_messages_raised_as_gr_error_pass_unchanged_and_the_signature_stays_for_
         "Type a prompt first."
     wrapped = shows_errors(failure="Scoring failed")(fails_with(ValueError()))
     assert list(inspect.signature(wrapped).parameters) == ["value", "request"]
+
+
+def test_context_takes_the_login_over_a_typed_name_and_requires_one_or_the_other(tmp_path):
+    ctx = make_ctx(tmp_path, Access.from_settings(None, env={"RMSTUDIO_AUTH": "bob:2", "RMSTUDIO_ADMINS": "x"}))
+    assert ctx.annotator(SimpleNamespace(username="bob"), "mallory") == "bob"
+    with pytest.raises(gr.Error):
+        ctx.annotator(SimpleNamespace(username=None), "mallory")  # logins on: a typed name is never trusted
+    with pytest.raises(gr.Error, match="only admins"):
+        ctx.require_admin(SimpleNamespace(username="bob"), "delete pairs")
+    open_ctx = make_ctx(tmp_path / "open")
+    assert open_ctx.annotator(None, "  ann  one ") == "ann one"
+    with pytest.raises(gr.Error, match="name"):
+        open_ctx.annotator(None, "   ")
+
