@@ -1,4 +1,5 @@
-"""shows_errors: every tab's handlers show what they raise as a message in the page, never a stack trace."""
+"""The context every tab handler asks: who is calling (a login over a typed name, admin or not), and shows_errors,
+which shows what a handler raises as a message in the page, never a stack trace."""
 
 from __future__ import annotations
 
