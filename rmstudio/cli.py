@@ -27,7 +27,7 @@ def cmd_import(args: argparse.Namespace) -> dict:
     from rmstudio.data.formats import read_source
     from rmstudio.store import PreferenceStore
 
-    batch = read_source(args.source, split=args.split, fmt=args.format, progress=True)
+    batch = read_source(args.source, split=args.split, fmt=args.format, progress=True, on_invalid=args.on_invalid)
     return PreferenceStore(resolve_home(args.home)).import_batch(batch, progress=True)
 
 
@@ -193,6 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", help="dataset split for Hub ids and dataset dicts (default: train)")
     p.add_argument("--format", choices=["explicit", "implicit", "conversational", "sharegpt", "autotrain", "candidates"],
                    help="force a schema instead of auto-detecting it")
+    p.add_argument("--on-invalid", choices=["error", "skip"], default="error",
+                   help="an invalid row (unreadable line, wrong type, missing column, chosen identical to rejected): "
+                   "'error' (default) fails the import and stores nothing; 'skip' imports the valid rows and lists "
+                   "each skipped one in 'skipped'. Empty responses are kept either way and listed in 'warnings'")
 
     p = command("export", cmd_export, "export the labeled pairs as a training set (prompt, chosen, rejected)")
     p.add_argument("dest", nargs="?", help=".jsonl, .parquet, .csv, or a directory (save_to_disk)")

@@ -4,7 +4,8 @@ A normalized row (what the store takes) has "prompt" plus either "chosen"/"rejec
 "response_a"/"response_b" (candidates to label). Texts are strings; conversational data stays a list
 of {"role", "content"} messages so training can apply a chat template. Optional keys: "category",
 "margin", "id", "source". Problems are raised as `RowError(field, message)`; the caller adds the
-file and row.
+file and row. Empty or whitespace-only texts are valid (an empty reply is a real answer, often the
+preferred one to a harmful request): `empty_texts` lists them for the import's warnings.
 """
 
 from __future__ import annotations
@@ -111,13 +112,11 @@ def missing_columns(schema: str, columns) -> list[str]:
 # ---- value checks -------------------------------------------------------------------------------
 
 def text(value, field: str) -> str:
-    """A non-empty string of at most MAX_FIELD_CHARS characters."""
+    """A string (possibly empty) of at most MAX_FIELD_CHARS characters."""
     if not isinstance(value, str):
         if value is None:
             raise RowError(field, "missing value")
         raise RowError(field, f"must be a string, got {type(value).__name__}")
-    if not value.strip():
-        raise RowError(field, "empty text")
     if len(value) > MAX_FIELD_CHARS:
         raise RowError(field, f"text of {len(value):,} characters is over the {MAX_FIELD_CHARS:,} limit")
     return value
@@ -126,7 +125,7 @@ def text(value, field: str) -> str:
 def messages(value, field: str, roles: dict | None = None) -> list[dict]:
     """A non-empty list of {role, content} messages (ShareGPT {from, value} when `roles` maps them).
 
-    Empty system messages are dropped (common in exports); other empty contents are errors.
+    Empty system messages are dropped (common in exports); other empty contents are kept (see `empty_texts`).
     """
     if isinstance(value, dict):
         value = [value]
@@ -149,8 +148,26 @@ def messages(value, field: str, roles: dict | None = None) -> list[dict]:
             continue
         out.append({"role": role, "content": text(content, f"{field}[{i}].{content_key}")})
     if not out:
-        raise RowError(field, "no non-empty messages")
+        raise RowError(field, "no messages besides empty system messages")
     return out
+
+
+def _is_blank(value) -> bool:
+    return isinstance(value, str) and not value.strip()
+
+
+def empty_texts(row: dict) -> list[tuple[str, str]]:
+    """(field, message) for each empty or whitespace-only text of a normalized row: kept, but worth a warning."""
+    found = []
+    for field in ("prompt", "chosen", "rejected", "response_a", "response_b"):
+        value = row.get(field)
+        what = "prompt" if field == "prompt" else "response"
+        if _is_blank(value):
+            found.append((field, f"empty {what}" if value == "" else f"whitespace-only {what}"))
+        elif isinstance(value, list):
+            found.extend((f"{field}[{i}].content", f"empty message in the {what}")
+                         for i, message in enumerate(value, 1) if _is_blank(message.get("content")))
+    return found
 
 
 def margin(value) -> float:
