@@ -233,21 +233,38 @@ def _last_whitespace_end(s: str, before: int) -> int:
 def split_implicit(chosen: str, rejected: str) -> tuple[str, str, str]:
     """(prompt, chosen, rejected) from two full texts sharing a prompt; lossless: prompt + chosen == input.
 
-    Dialogues cut after the last shared `\\n\\nAssistant:`; other texts after the last whitespace of the
-    common prefix, so the prompt never ends mid-word and both responses stay non-empty.
+    Dialogues (both texts hold `\\n\\nAssistant:`) are cut at the last assistant-turn marker the two share
+    (see `split_dialogues`). Other texts are cut after the last whitespace of the common prefix, so the
+    prompt never ends mid-word and both responses stay non-empty.
     """
+    if ASSISTANT_TURN in chosen and ASSISTANT_TURN in rejected:
+        return split_dialogues(chosen, rejected)
     shared = common_prefix_length(chosen, rejected)
-    turn = chosen.rfind(ASSISTANT_TURN, 0, shared)
-    if turn >= 0 and turn + len(ASSISTANT_TURN) < min(len(chosen), len(rejected)):
-        cut = turn + len(ASSISTANT_TURN)
-    else:
-        cut = _last_whitespace_end(chosen, shared)
-        while cut and cut >= min(len(chosen), len(rejected)):
-            cut = _last_whitespace_end(chosen, cut - 1)
+    cut = _last_whitespace_end(chosen, shared)
+    while cut and cut >= min(len(chosen), len(rejected)):
+        cut = _last_whitespace_end(chosen, cut - 1)
     if not chosen[:cut].strip():
         raise RowError("chosen", "'chosen' and 'rejected' share no prompt prefix (implicit schema needs full "
                                  "texts that start with the same prompt; give a 'prompt' column otherwise)")
-    return chosen[:cut], text(chosen[cut:], "chosen"), text(rejected[cut:], "rejected")
+    return chosen[:cut], chosen[cut:], rejected[cut:]
+
+
+def split_dialogues(chosen: str, rejected: str) -> tuple[str, str, str]:
+    """(prompt, chosen, rejected) of two `\\n\\nHuman: … \\n\\nAssistant: …` dialogues: the prompt is the
+    shared text up to and including the last `\\n\\nAssistant:` both hold at the same place; the responses
+    are the rest — the final reply, possibly empty, or several turns when the versions diverge earlier.
+    The prompt always ends with the marker and no response starts with it."""
+    shared = common_prefix_length(chosen, rejected)
+    end = shared
+    while True:
+        turn = chosen.rfind(ASSISTANT_TURN, 0, end)
+        if turn < 0:
+            raise RowError("chosen", "'chosen' and 'rejected' differ before their first '\\n\\nAssistant:' turn, so "
+                                     "they share no prompt (give a 'prompt' column otherwise)")
+        cut = turn + len(ASSISTANT_TURN)
+        if not (chosen.startswith(ASSISTANT_TURN, cut) or rejected.startswith(ASSISTANT_TURN, cut)):
+            return chosen[:cut], chosen[cut:], rejected[cut:]
+        end = turn  # an empty turn followed by another assistant turn: cut at the turn before
 
 
 def split_messages(chosen: list[dict], rejected: list[dict]) -> tuple[list, list, list]:

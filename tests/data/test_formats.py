@@ -110,6 +110,49 @@ def test_implicit_split_is_lossless_and_cuts_at_a_boundary(chosen, rejected, pro
     assert row["prompt"] + row["chosen"] == chosen and row["prompt"] + row["rejected"] == rejected
 
 
+TURN = "\n\nAssistant:"
+
+
+@pytest.mark.parametrize("chosen, rejected, prompt, replies", [
+    # the reported bug: an empty final reply without a trailing space
+    ("\n\nHuman: hi" + TURN, "\n\nHuman: hi" + TURN + " Hello!", "\n\nHuman: hi" + TURN, ("", " Hello!")),
+    ("\n\nHuman: hi" + TURN + " Hello!", "\n\nHuman: hi" + TURN, "\n\nHuman: hi" + TURN, (" Hello!", "")),
+    # an empty final reply with a trailing space
+    ("\n\nHuman: hi" + TURN + " ", "\n\nHuman: hi" + TURN + " Hello!", "\n\nHuman: hi" + TURN, (" ", " Hello!")),
+    # multi-turn, the empty reply in the last turn
+    (HH_PROMPT, HH_PROMPT + " Boil it.", HH_PROMPT, ("", " Boil it.")),
+    # versions that diverge before the last turn: the responses hold several turns
+    ("\n\nHuman: a" + TURN + " b\n\nHuman: c" + TURN + " d", "\n\nHuman: a" + TURN + " x\n\nHuman: y" + TURN + " z",
+     "\n\nHuman: a" + TURN, (" b\n\nHuman: c" + TURN + " d", " x\n\nHuman: y" + TURN + " z")),
+    # one version goes on for another turn after the shared reply
+    ("\n\nHuman: a" + TURN + " b\n\nHuman: more?" + TURN + " Sure.", "\n\nHuman: a" + TURN + " b",
+     "\n\nHuman: a" + TURN, (" b\n\nHuman: more?" + TURN + " Sure.", " b")),
+    # the replies share their first words: the cut stays at the turn, not inside the reply
+    ("\n\nHuman: a" + TURN + " I think so", "\n\nHuman: a" + TURN + " I think not", "\n\nHuman: a" + TURN,
+     (" I think so", " I think not")),
+    # an empty turn followed by another assistant turn in one version: no response starts with the marker
+    ("\n\nHuman: a" + TURN + " b\n\nHuman: c" + TURN + TURN + " d", "\n\nHuman: a" + TURN + " b\n\nHuman: c" + TURN
+     + " e", "\n\nHuman: a" + TURN, (" b\n\nHuman: c" + TURN + TURN + " d", " b\n\nHuman: c" + TURN + " e")),
+])
+def test_dialogues_split_at_the_last_shared_assistant_turn(chosen, rejected, prompt, replies):
+    (row,) = normalize_records([{"chosen": chosen, "rejected": rejected}]).rows
+    assert (row["prompt"], row["chosen"], row["rejected"]) == (prompt, *replies)
+    assert row["prompt"] + row["chosen"] == chosen and row["prompt"] + row["rejected"] == rejected
+    assert row["prompt"].endswith(TURN)
+    assert not row["chosen"].startswith(TURN) and not row["rejected"].startswith(TURN)
+
+
+def test_an_empty_final_reply_is_stored_with_a_warning():
+    batch = normalize_records([{"chosen": "\n\nHuman: hi" + TURN, "rejected": "\n\nHuman: hi" + TURN + " Hello!"}])
+    assert batch.warnings == [{"row": 1, "field": "chosen", "message": "empty response"}]
+
+
+def test_dialogues_that_differ_before_their_first_assistant_turn_share_no_prompt():
+    with pytest.raises(BadInput, match="first") as caught:
+        normalize_records([{"chosen": "\n\nHuman: hi" + TURN + " a", "rejected": "\n\nHuman: yo" + TURN + " b"}])
+    assert (caught.value.row, caught.value.field) == (1, "chosen")
+
+
 def test_conversational_without_prompt_takes_the_shared_messages_as_prompt():
     history = [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hi"},
                {"role": "assistant", "content": "Hello!"}, USER]
