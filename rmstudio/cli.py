@@ -27,8 +27,27 @@ def cmd_import(args: argparse.Namespace) -> dict:
     from rmstudio.data.formats import read_source
     from rmstudio.store import PreferenceStore
 
-    batch = read_source(args.source, split=args.split, fmt=args.format, progress=True, on_invalid=args.on_invalid)
+    batch = read_source(args.source, split=args.split, fmt=args.format, progress=True, on_invalid=args.on_invalid,
+                        rename=column_map(args.map))
     return PreferenceStore(resolve_home(args.home)).import_batch(batch, progress=True)
+
+
+def column_map(pairs: list[str] | None) -> dict[str, str]:
+    """{"question": "prompt"} from `--map question=prompt` flags."""
+    mapping = {}
+    for pair in pairs or ():
+        column, sep, target = pair.partition("=")
+        if not sep or not column.strip() or not target.strip():
+            raise BadInput(f"--map needs SOURCE_COLUMN=FIELD, got '{pair}'", field="map")
+        mapping[column.strip()] = target.strip()
+    return mapping
+
+
+IMPORT_FORMATS_HELP = (
+    "force a schema instead of auto-detecting it: explicit, implicit (HH-RLHF raw), conversational (TRL messages, "
+    "UltraFeedback-binarized), sharegpt, autotrain, candidates, pku-saferlhf (better_response_id; "
+    "pku-saferlhf:safer uses safer_response_id), shp, helpsteer2 (pairs responses to one prompt by helpfulness; "
+    "helpsteer2:ATTRIBUTE by another score column, e.g. helpsteer2:correctness; ties give no pair)")
 
 
 def cmd_export(args: argparse.Namespace) -> dict:
@@ -191,8 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("import", cmd_import, "import preference pairs or candidates into the store")
     p.add_argument("source", help="a .json/.jsonl/.csv/.parquet file, a save_to_disk directory, or a Hub dataset id")
     p.add_argument("--split", help="dataset split for Hub ids and dataset dicts (default: train)")
-    p.add_argument("--format", choices=["explicit", "implicit", "conversational", "sharegpt", "autotrain", "candidates"],
-                   help="force a schema instead of auto-detecting it")
+    p.add_argument("--format", metavar="FORMAT", help=IMPORT_FORMATS_HELP)
+    p.add_argument("--map", action="append", metavar="COL=FIELD",
+                   help="rename a source column before detection, for any other layout (repeat for several), e.g. "
+                   "--map question=prompt --map good=chosen --map bad=rejected")
     p.add_argument("--on-invalid", choices=["error", "skip"], default="error",
                    help="an invalid row (unreadable line, wrong type, missing column, chosen identical to rejected): "
                    "'error' (default) fails the import and stores nothing; 'skip' imports the valid rows and lists "

@@ -1,4 +1,4 @@
-"""Import preference data in any of the six schemas, and export the store's pairs.
+"""Import preference data in any schema (rmstudio.data.schemas), and export the store's pairs.
 
 `read_source` reads a .json/.jsonl/.csv/.parquet file, a `datasets` folder or a Hub dataset id, detects
 the schema (see rmstudio.data.schemas), validates every record and returns normalized rows — or raises
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rmstudio.data.issues import check_on_invalid, issues_report, preview_counts, reject, row_issue
+from rmstudio.data.public_schemas import VARIANTS, split_format
 from rmstudio.data.readers import hub_unreachable, read_records
 from rmstudio.data.schemas import (
     MAX_FIELD_CHARS,
@@ -26,6 +27,7 @@ from rmstudio.data.schemas import (
     did_you_mean,
     empty_texts,
     explain_unknown,
+    finish,
     missing_columns,
     normalize,
     signature,
@@ -70,17 +72,44 @@ class ImportBatch:
 
 
 def _check_format(fmt: str | None, source: str) -> None:
-    if fmt is not None and fmt not in SCHEMAS:
+    """A known schema, with a variant only where the schema has them (see public_schemas.VARIANTS)."""
+    if fmt is None:
+        return
+    base, variant = split_format(fmt)
+    if base not in SCHEMAS:
         raise BadInput(f"unknown format '{fmt}': choose one of {', '.join(SCHEMAS)}", source=source, field="format")
+    if variant is not None and (base not in VARIANTS or (base == "pku-saferlhf" and variant not in VARIANTS[base])):
+        offered = ", ".join(f"{base}:{v}" for v in VARIANTS.get(base, ())) or "none"
+        raise BadInput(f"format '{base}' has no variant '{variant}' (variants: {offered})", source=source,
+                       field="format")
+
+
+def rename_columns(records: list, rename: dict[str, str] | None, source: str, first_row: int = 1) -> list:
+    """The records with columns renamed (`--map question=prompt`), so that any layout can be imported.
+
+    A source column absent from the first record, or a target that already exists there, is BadInput.
+    """
+    if not rename:
+        return records
+    first = records[0] if records and isinstance(records[0], dict) else {}
+    for column, target in rename.items():
+        if column not in first:
+            raise BadInput(f"--map {column}={target}: no column '{column}' (columns: {sorted(first)})",
+                           source=source, row=first_row, field=column)
+        if target in first and target not in rename:
+            raise BadInput(f"--map {column}={target}: column '{target}' already exists; map it away too "
+                           f"(--map {target}=other)", source=source, row=first_row, field=target)
+    return [{rename.get(k, k): v for k, v in r.items()} if isinstance(r, dict) else r for r in records]
 
 
 def read_source(source, *, split: str | None = None, fmt: str | None = None, progress: bool = False,
-                on_invalid: str = "error") -> ImportBatch:
+                on_invalid: str = "error", rename: dict[str, str] | None = None) -> ImportBatch:
     """Read, detect (or force with `fmt`) and validate a whole source.
 
     `on_invalid="error"` (default) raises BadInput on the first invalid record or unreadable line;
     `"skip"` leaves those out and lists them in the batch's `skipped`. `split` picks a split of a datasets
-    folder or Hub dataset (default "train"); `progress` shows a bar on stderr while normalizing.
+    folder or Hub dataset (default "train"); `progress` shows a bar on stderr while normalizing; `rename`
+    maps source columns to schema columns before detection ({"question": "prompt"}).
     """
     source = str(source)
     _check_format(fmt, source)
@@ -90,16 +119,17 @@ def read_source(source, *, split: str | None = None, fmt: str | None = None, pro
     if skipped and rows is None:
         rows = list(range(1, len(records) + 1))
     batch = normalize_records(records, source=source, fmt=fmt, rows=rows, progress=progress, on_invalid=on_invalid,
-                              counted=len(skipped or ()))
+                              counted=len(skipped or ()), rename=rename)
     if skipped:
         batch.skipped = sorted(skipped + batch.skipped, key=lambda issue: issue["row"] or 0)
     return batch
 
 
-def preview_source(source, *, split: str | None = None, fmt: str | None = None, reasons: int = 5) -> tuple:
+def preview_source(source, *, split: str | None = None, fmt: str | None = None, rename: dict[str, str] | None = None,
+                   reasons: int = 5) -> tuple:
     """(batch of the valid rows, preview counts) for a source, before anything is stored: the Data tab shows
     the counts (rmstudio.data.issues.preview_counts) and, on request, imports the batch."""
-    batch = read_source(source, split=split, fmt=fmt, on_invalid="skip")
+    batch = read_source(source, split=split, fmt=fmt, on_invalid="skip", rename=rename)
     return batch, preview_counts(batch, reasons)
 
 
@@ -153,13 +183,14 @@ def _mixed(first: tuple, this: tuple, schema: str, row_schema: str, first_row: i
 
 def normalize_records(records: list[dict], *, source: str = "<rows>", fmt: str | None = None,
                       rows: list[int] | None = None, progress: bool = False, on_invalid: str = "error",
-                      counted: int = 0) -> ImportBatch:
+                      counted: int = 0, rename: dict[str, str] | None = None) -> ImportBatch:
     """Validate and normalize records in one schema (detected from the first, or forced by `fmt`).
 
     `rows[i]` is record i's row/line number for messages (default i + 1). Every record is checked
     before returning: with `on_invalid="error"` any problem raises BadInput naming source, row and field;
     with `"skip"` the record is left out and listed in `skipped`. Empty texts are kept and listed in
-    `warnings`. `counted`: records the reader already left out (for the batch's `records`).
+    `warnings`. `counted`: records the reader already left out (for the batch's `records`). `rename`:
+    see `rename_columns`.
     """
     _check_format(fmt, source)
     check_on_invalid(on_invalid, source)
@@ -168,6 +199,8 @@ def normalize_records(records: list[dict], *, source: str = "<rows>", fmt: str |
 
     def row_of(i: int) -> int:
         return rows[i] if rows else i + 1
+
+    records = rename_columns(records, rename, source, row_of(0))
 
     skipped: list[dict] | None = [] if on_invalid == "skip" else None
     schema, first = _schema_of_source(records, fmt, source, row_of, skipped)
@@ -194,6 +227,7 @@ def normalize_records(records: list[dict], *, source: str = "<rows>", fmt: str |
                 if field_name not in seen:
                     seen.add(field_name)
                     warnings.append(row_issue(row_of(i), field_name, message))
+    out = finish(out, schema)
     if not out:
         first_reason = skipped[0] if skipped else {}
         raise BadInput(f"no valid rows ({len(skipped or ())} invalid; the first: {first_reason.get('message')})",

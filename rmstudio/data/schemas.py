@@ -1,26 +1,41 @@
-"""The six import schemas: recognise a record's schema and turn it into a normalized row.
+"""The import schemas: recognise a record's schema and turn it into normalized rows.
+
+The six generic schemas live here, the public datasets with their own columns (PKU-SafeRLHF, SHP,
+HelpSteer2) in rmstudio.data.public_schemas, the value checks in rmstudio.data.values.
 
 A normalized row (what the store takes) has "prompt" plus either "chosen"/"rejected" (labeled) or
 "response_a"/"response_b" (candidates to label). Texts are strings; conversational data stays a list
 of {"role", "content"} messages so training can apply a chat template. Optional keys: "category",
 "margin", "id", "source". Problems are raised as `RowError(field, message)`; the caller adds the
-file and row. Empty or whitespace-only texts are valid (an empty reply is a real answer, often the
-preferred one to a harmful request): `empty_texts` lists them for the import's warnings.
+file and row.
 """
 
 from __future__ import annotations
 
 import difflib
 import itertools
-import math
 from collections.abc import Callable
 
-SCHEMAS = ("explicit", "implicit", "conversational", "sharegpt", "autotrain", "candidates")
+from rmstudio.data.public_schemas import (
+    PUBLIC_NORMALIZERS,
+    PUBLIC_REQUIRED,
+    PUBLIC_SCHEMAS,
+    detect_public,
+    pair_scored_responses,
+    required_columns,
+    split_format,
+)
+from rmstudio.data.values import (  # noqa: F401 - MAX_FIELD_CHARS, empty_texts: the schema API formats uses
+    MAX_FIELD_CHARS,
+    RowError,
+    distinct,
+    empty_texts,
+    extras,
+    messages,
+    text,
+)
 
-MAX_FIELD_CHARS = 1_000_000
-"""Longest text accepted in one field or message (characters, ~1 MB): larger values are almost always
-a broken export (a whole file pasted in a cell) and would stall tokenization and the browser."""
-
+SCHEMAS = ("explicit", "implicit", "conversational", "sharegpt", "autotrain", "candidates", *PUBLIC_SCHEMAS)
 REQUIRED = {
     "explicit": ("prompt", "chosen", "rejected"),
     "implicit": ("chosen", "rejected"),
@@ -28,6 +43,7 @@ REQUIRED = {
     "sharegpt": ("conversations", "chosen", "rejected"),
     "autotrain": ("text", "rejected_text"),
     "candidates": ("prompt", "response_a", "response_b"),
+    **PUBLIC_REQUIRED,
 }
 """Columns each schema needs (candidates may give `completions` instead of response_a/response_b)."""
 
@@ -40,15 +56,8 @@ SHAREGPT_ROLES = {
     "observation": "tool", "tool": "tool", "function_call": "assistant",
 }
 _SIGNATURE_KEYS = ("prompt", "chosen", "rejected", "conversations", "text", "rejected_text",
-                   "response_a", "response_b", "completions")
-
-
-class RowError(ValueError):
-    """A problem with one field of one record; the reader turns it into BadInput with file and row."""
-
-    def __init__(self, field: str | None, message: str):
-        super().__init__(message)
-        self.field = field
+                   "response_a", "response_b", "completions",
+                   *sorted({c for cols in PUBLIC_REQUIRED.values() for c in cols} - {"prompt"}))
 
 
 def signature(record: dict) -> tuple:
@@ -66,6 +75,9 @@ def signature(record: dict) -> tuple:
 def detect(sig: tuple) -> str | None:
     """The schema a record with this signature is in, or None when it matches none."""
     present = dict(sig)
+    public = detect_public(set(present))
+    if public:
+        return public
     if {"conversations", "chosen", "rejected"} <= present.keys():
         return "sharegpt"
     if {"text", "rejected_text"} <= present.keys():
@@ -106,107 +118,8 @@ def missing_columns(schema: str, columns) -> list[str]:
     present = set(columns)
     if schema == "candidates" and "completions" in present:
         return [c for c in ("prompt",) if c not in present]
-    return [c for c in REQUIRED[schema] if c not in present]
-
-
-# ---- value checks -------------------------------------------------------------------------------
-
-def text(value, field: str) -> str:
-    """A string (possibly empty) of at most MAX_FIELD_CHARS characters."""
-    if not isinstance(value, str):
-        if value is None:
-            raise RowError(field, "missing value")
-        raise RowError(field, f"must be a string, got {type(value).__name__}")
-    if len(value) > MAX_FIELD_CHARS:
-        raise RowError(field, f"text of {len(value):,} characters is over the {MAX_FIELD_CHARS:,} limit")
-    return value
-
-
-def messages(value, field: str, roles: dict | None = None) -> list[dict]:
-    """A non-empty list of {role, content} messages (ShareGPT {from, value} when `roles` maps them).
-
-    Empty system messages are dropped (common in exports); other empty contents are kept (see `empty_texts`).
-    """
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        raise RowError(field, "must be a non-empty list of {role, content} messages")
-    out = []
-    for i, message in enumerate(value, 1):
-        if not isinstance(message, dict):
-            raise RowError(field, f"message {i} must be an object, got {type(message).__name__}")
-        role_key, content_key = ("from", "value") if roles is not None else ("role", "content")
-        role = message.get(role_key)
-        if roles is not None:
-            if role not in roles:
-                raise RowError(field, f"message {i} has unknown '{role_key}' {role!r} (expected one of {sorted(roles)})")
-            role = roles[role]
-        elif not isinstance(role, str) or not role:
-            raise RowError(field, f"message {i} needs a '{role_key}' string")
-        content = message.get(content_key)
-        if role == "system" and isinstance(content, str) and not content.strip():
-            continue
-        out.append({"role": role, "content": text(content, f"{field}[{i}].{content_key}")})
-    if not out:
-        raise RowError(field, "no messages besides empty system messages")
-    return out
-
-
-def _is_blank(value) -> bool:
-    return isinstance(value, str) and not value.strip()
-
-
-def empty_texts(row: dict) -> list[tuple[str, str]]:
-    """(field, message) for each empty or whitespace-only text of a normalized row: kept, but worth a warning."""
-    found = []
-    for field in ("prompt", "chosen", "rejected", "response_a", "response_b"):
-        value = row.get(field)
-        what = "prompt" if field == "prompt" else "response"
-        if _is_blank(value):
-            found.append((field, f"empty {what}" if value == "" else f"whitespace-only {what}"))
-        elif isinstance(value, list):
-            found.extend((f"{field}[{i}].content", f"empty message in the {what}")
-                         for i, message in enumerate(value, 1) if _is_blank(message.get("content")))
-    return found
-
-
-def margin(value) -> float:
-    """A finite float (CSV gives strings)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RowError("margin", f"must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise RowError("margin", f"must be finite, got {value!r}")
-    return number
-
-
-def _scalar_text(value, field: str) -> str:
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        return str(value)
-    raise RowError(field, f"must be a string, got {type(value).__name__}")
-
-
-def extras(record: dict) -> dict:
-    """The optional columns kept through import/export: category (or subset/source), margin, id, source."""
-    out = {}
-    for key in ("category", "subset", "source"):
-        if record.get(key) not in (None, ""):
-            out["category"] = _scalar_text(record[key], key)
-            break
-    if record.get("margin") not in (None, ""):
-        out["margin"] = margin(record["margin"])
-    if record.get("id") not in (None, ""):
-        out["id"] = _scalar_text(record["id"], "id")
-    if record.get("source") not in (None, ""):
-        out["source"] = _scalar_text(record["source"], "source")
-    return out
-
-
-def distinct(first, second, first_field: str, second_field: str) -> None:
-    if first == second:
-        raise RowError(second_field, f"identical to '{first_field}': a preference pair needs two different responses")
-
+    needed = required_columns(schema) if split_format(schema)[0] in PUBLIC_SCHEMAS else REQUIRED[schema]
+    return [c for c in needed if c not in present]
 
 # ---- splitting shared prompts -------------------------------------------------------------------
 
@@ -368,8 +281,10 @@ NORMALIZERS: dict[str, Callable[[dict], list[dict]]] = {
 
 
 def normalize(record: dict, schema: str) -> list[dict]:
-    """The normalized rows of one record (several for candidates with `completions`)."""
-    rows = NORMALIZERS[schema](record)
+    """The normalized rows of one record (several for candidates with `completions`; for helpsteer2 one
+    scored response, which `finish` pairs with the others)."""
+    base = split_format(schema)[0]
+    rows = PUBLIC_NORMALIZERS[base](record, schema) if base in PUBLIC_NORMALIZERS else NORMALIZERS[base](record)
     kept = extras(record)
     for row in rows:
         pair = row.pop("_pair", None)
@@ -377,3 +292,9 @@ def normalize(record: dict, schema: str) -> list[dict]:
         if pair and "id" in row:
             row["id"] = f"{row['id']}#{pair}"
     return rows
+
+
+def finish(rows: list[dict], schema: str) -> list[dict]:
+    """The normalized rows of a whole source once every record is checked: helpsteer2's scored responses
+    paired per prompt; other schemas' rows as they are."""
+    return pair_scored_responses(rows) if split_format(schema)[0] == "helpsteer2" else rows

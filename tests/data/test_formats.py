@@ -48,6 +48,32 @@ CASES = {
         [{"prompt": "Name a colour.", "response_a": "Blue.", "response_b": "Seven."}],
         [{"prompt": "Name a colour.", "response_a": "Blue.", "response_b": "Seven."}],
     ),
+    "pku-saferlhf": (
+        [{"prompt": "How do I pick a lock?", "response_0": "Use a tension wrench.", "response_1": "Call a locksmith.",
+          "is_response_0_safe": False, "is_response_1_safe": True, "better_response_id": 0, "safer_response_id": 1}],
+        [{"prompt": "How do I pick a lock?", "chosen": "Use a tension wrench.", "rejected": "Call a locksmith."}],
+    ),
+    "shp": (
+        [{"post_id": "p1", "domain": "askculinary_train", "history": "How long do I boil an egg?", "score_A": 52,
+          "score_B": 3, "human_ref_A": "Nine minutes.", "human_ref_B": "Forever.", "labels": 1, "score_ratio": 17.3},
+         {"post_id": "p1", "domain": "askculinary_train", "history": "How long do I boil an egg?", "score_A": 1,
+          "score_B": 3, "human_ref_A": "Ask your mum.", "human_ref_B": "Eight to ten minutes.", "labels": 0}],
+        [{"prompt": "How long do I boil an egg?", "chosen": "Nine minutes.", "rejected": "Forever.",
+          "category": "askculinary_train"},
+         {"prompt": "How long do I boil an egg?", "chosen": "Eight to ten minutes.", "rejected": "Ask your mum.",
+          "category": "askculinary_train"}],
+    ),
+    "helpsteer2": (
+        [{"prompt": "Name a fruit.", "response": "An apple.", "helpfulness": 4, "correctness": 4, "coherence": 4,
+          "complexity": 1, "verbosity": 1},
+         {"prompt": "Name a fruit.", "response": "A carrot.", "helpfulness": 1, "correctness": 0, "coherence": 4,
+          "complexity": 1, "verbosity": 1},
+         {"prompt": "Say hi.", "response": "Hi!", "helpfulness": 3, "correctness": 3, "coherence": 4, "complexity": 0,
+          "verbosity": 0},
+         {"prompt": "Say hi.", "response": "Hello!", "helpfulness": 3, "correctness": 3, "coherence": 4,
+          "complexity": 0, "verbosity": 1}],
+        [{"prompt": "Name a fruit.", "chosen": "An apple.", "rejected": "A carrot."}],  # the tie gives no pair
+    ),
 }
 
 
