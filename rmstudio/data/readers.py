@@ -12,6 +12,7 @@ in CSV.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -36,22 +37,31 @@ def read_records(source: str, split: str | None = None, *, skipped: list | None 
     if path.is_dir():
         return read_dataset_dir(path, source, split)
     if path.is_file():
-        suffix = path.suffix.lower()
-        if suffix not in FILE_SUFFIXES:
-            raise BadInput(f"unsupported file type '{suffix}': use {', '.join(FILE_SUFFIXES)} or a "
-                           "datasets folder", source=source)
+        gzipped = path.suffix.lower() == ".gz"  # HH-RLHF's raw files are train.jsonl.gz
+        suffix = (path.with_suffix("") if gzipped else path).suffix.lower()
+        if suffix not in FILE_SUFFIXES or (gzipped and suffix == ".parquet"):
+            raise BadInput(f"unsupported file type '{''.join(path.suffixes[-2:]) if gzipped else suffix}': use "
+                           f"{', '.join(FILE_SUFFIXES)} (.json/.jsonl/.csv may be .gz) or a datasets folder",
+                           source=source)
         if suffix == ".parquet":
             return read_parquet(path, source)
-        data = path.read_bytes()
+        data = _gunzip(path.read_bytes(), source) if gzipped else path.read_bytes()
         if not data.strip():
             raise BadInput("empty file", source=source)
         return {".json": read_json, ".jsonl": read_jsonl, ".csv": read_csv}[suffix](data, source, skipped)
-    if path.suffix.lower() in FILE_SUFFIXES or not _HUB_ID.match(source):
+    if path.suffix.lower() in (*FILE_SUFFIXES, ".gz") or not _HUB_ID.match(source):
         raise BadInput("no such file or folder", source=source)
     return read_hub(source, split)
 
 
 # ---- text files ---------------------------------------------------------------------------------
+
+def _gunzip(data: bytes, source: str) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as error:
+        raise BadInput(f"not a valid gzip file: {error}", source=source) from None
+
 
 def decode(data: bytes, source: str) -> tuple[str, int | None]:
     """(text, line of the first invalid UTF-8 byte or None). Invalid bytes decode to lone surrogates
