@@ -29,7 +29,21 @@ def cmd_import(args: argparse.Namespace) -> dict:
 
     batch = read_source(args.source, split=args.split, fmt=args.format, progress=True, on_invalid=args.on_invalid,
                         rename=column_map(args.map))
-    return PreferenceStore(resolve_home(args.home)).import_batch(batch, progress=True)
+    report = PreferenceStore(resolve_home(args.home)).import_batch(batch, progress=True)
+    report_issues(report, args.source)
+    return report
+
+
+def report_issues(report: dict, source: str) -> None:
+    """Each skipped row, and how many warnings there are, on stderr for the person at the terminal."""
+    from rmstudio.data.issues import describe
+
+    for issue in report["skipped"]:
+        print(f"skipped: {source}, {describe(issue)}", file=sys.stderr)
+    if report["skipped_total"] > len(report["skipped"]):
+        print(f"skipped: … {report['skipped_total'] - len(report['skipped'])} more", file=sys.stderr)
+    if report["warnings_total"]:
+        print(f"{report['warnings_total']} warnings (empty responses or prompts, kept): see 'warnings'", file=sys.stderr)
 
 
 def column_map(pairs: list[str] | None) -> dict[str, str]:

@@ -107,4 +107,5 @@ def test_one_broken_row_fails_the_file_or_is_skipped_on_request(tmp_path, make):
     assert code == 0, err
     assert out["imported"] + out["duplicates"] == good
     assert [issue["row"] for issue in out["skipped"]] == [bad_row] and out["skipped_total"] == 1
+    assert f"skipped: {path}, row {bad_row}" in err
     assert rmstudio(home, "stats")[1]["pairs"] == out["imported"]
