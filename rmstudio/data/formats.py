@@ -116,6 +116,8 @@ def read_source(source, *, split: str | None = None, fmt: str | None = None, pro
     check_on_invalid(on_invalid, source)
     skipped = [] if on_invalid == "skip" else None
     records, rows = read_records(source, split, skipped=skipped)
+    if skipped and not records:
+        raise no_valid_rows(skipped, source)
     if skipped and rows is None:
         rows = list(range(1, len(records) + 1))
     batch = normalize_records(records, source=source, fmt=fmt, rows=rows, progress=progress, on_invalid=on_invalid,
@@ -229,11 +231,19 @@ def normalize_records(records: list[dict], *, source: str = "<rows>", fmt: str |
                     warnings.append(row_issue(row_of(i), field_name, message))
     out = finish(out, schema)
     if not out:
-        first_reason = skipped[0] if skipped else {}
-        raise BadInput(f"no valid rows ({len(skipped or ())} invalid; the first: {first_reason.get('message')})",
-                       source=source, row=first_reason.get("row"), field=first_reason.get("field"))
+        if skipped:
+            raise no_valid_rows(skipped, source)
+        raise BadInput("no pairs: no prompt has two responses with different scores" if schema.startswith("helpsteer2")
+                       else "no rows", source=source)
     return ImportBatch(source=source, format=schema, rows=out, warnings=warnings, skipped=skipped or [],
                        records=len(records) + counted)
+
+
+def no_valid_rows(skipped: list[dict], source: str) -> BadInput:
+    """The error of a source whose every row is invalid (on_invalid="skip"), naming the first."""
+    first = skipped[0]
+    return BadInput(f"no valid rows ({len(skipped)} invalid; the first: {first['message']})", source=source,
+                    row=first["row"], field=first["field"])
 
 
 def _normalize_one(record, schema: str, fmt: str | None, first_sig: tuple, schema_of: dict, first_row: int) -> list:

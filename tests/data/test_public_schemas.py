@@ -204,3 +204,8 @@ def test_a_bad_helpsteer2_score_names_its_row_and_the_attribute():
 def test_unknown_variants_are_bad_input(fmt, words):
     with pytest.raises(BadInput, match=words):
         normalize_records(HELPSTEER if fmt.startswith("helpsteer2") else PKU, fmt=fmt)
+
+
+def test_helpsteer2_scores_that_give_no_pair_are_bad_input():
+    with pytest.raises(BadInput, match="no pairs"):
+        normalize_records(HELPSTEER[3:], source="ties.jsonl")

@@ -81,10 +81,13 @@ def test_skip_leaves_out_a_line_with_invalid_utf8(tmp_path):
     assert batch.rows == [PAIR] and [(s["row"], s["field"]) for s in batch.skipped] == [(2, "prompt")]
 
 
-def test_a_source_with_no_valid_row_is_still_bad_input(tmp_path):
-    path = write_jsonl(tmp_path / "all_bad.jsonl", [{**PAIR, "rejected": "4"}, {**PAIR, "chosen": 1}])
-    with pytest.raises(BadInput, match="no valid rows"):
+@pytest.mark.parametrize("lines, row", [([{**PAIR, "rejected": "4"}, {**PAIR, "chosen": 1}], 1),
+                                       (["not json", "{"], 1), ([PAIR | {"prompt": 3}, "[]"], 1)])
+def test_a_source_with_no_valid_row_is_still_bad_input_naming_the_first(tmp_path, lines, row):
+    path = write_jsonl(tmp_path / "all_bad.jsonl", lines)
+    with pytest.raises(BadInput, match="no valid rows") as caught:
         read_source(path, on_invalid="skip")
+    assert caught.value.row == row
 
 
 def test_an_unknown_policy_is_bad_input(tmp_path):
