@@ -1,4 +1,4 @@
-"""Import (six schemas, five source kinds, every bad input) and export round trips of rmstudio.data.formats."""
+"""Import (every schema, five source kinds, every bad input) and export round trips of rmstudio.data.formats."""
 
 from __future__ import annotations
 
