@@ -27,8 +27,41 @@ def cmd_import(args: argparse.Namespace) -> dict:
     from rmstudio.data.formats import read_source
     from rmstudio.store import PreferenceStore
 
-    batch = read_source(args.source, split=args.split, fmt=args.format, progress=True)
-    return PreferenceStore(resolve_home(args.home)).import_batch(batch, progress=True)
+    batch = read_source(args.source, split=args.split, fmt=args.format, progress=True, on_invalid=args.on_invalid,
+                        rename=column_map(args.map))
+    report = PreferenceStore(resolve_home(args.home)).import_batch(batch, progress=True)
+    report_issues(report, args.source)
+    return report
+
+
+def report_issues(report: dict, source: str) -> None:
+    """Each skipped row, and how many warnings there are, on stderr for the person at the terminal."""
+    from rmstudio.data.issues import describe
+
+    for issue in report["skipped"]:
+        print(f"skipped: {source}, {describe(issue)}", file=sys.stderr)
+    if report["skipped_total"] > len(report["skipped"]):
+        print(f"skipped: … {report['skipped_total'] - len(report['skipped'])} more", file=sys.stderr)
+    if report["warnings_total"]:
+        print(f"{report['warnings_total']} warnings (empty responses or prompts, kept): see 'warnings'", file=sys.stderr)
+
+
+def column_map(pairs: list[str] | None) -> dict[str, str]:
+    """{"question": "prompt"} from `--map question=prompt` flags."""
+    mapping = {}
+    for pair in pairs or ():
+        column, sep, target = pair.partition("=")
+        if not sep or not column.strip() or not target.strip():
+            raise BadInput(f"--map needs SOURCE_COLUMN=FIELD, got '{pair}'", field="map")
+        mapping[column.strip()] = target.strip()
+    return mapping
+
+
+IMPORT_FORMATS_HELP = (
+    "force a schema instead of auto-detecting it: explicit, implicit (HH-RLHF raw), conversational (TRL messages, "
+    "UltraFeedback-binarized), sharegpt, autotrain, candidates, pku-saferlhf (better_response_id; "
+    "pku-saferlhf:safer uses safer_response_id), shp, helpsteer2 (pairs responses to one prompt by helpfulness; "
+    "helpsteer2:ATTRIBUTE by another score column, e.g. helpsteer2:correctness; ties give no pair)")
 
 
 def cmd_export(args: argparse.Namespace) -> dict:
@@ -191,8 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("import", cmd_import, "import preference pairs or candidates into the store")
     p.add_argument("source", help="a .json/.jsonl/.csv/.parquet file, a save_to_disk directory, or a Hub dataset id")
     p.add_argument("--split", help="dataset split for Hub ids and dataset dicts (default: train)")
-    p.add_argument("--format", choices=["explicit", "implicit", "conversational", "sharegpt", "autotrain", "candidates"],
-                   help="force a schema instead of auto-detecting it")
+    p.add_argument("--format", metavar="FORMAT", help=IMPORT_FORMATS_HELP)
+    p.add_argument("--map", action="append", metavar="COL=FIELD",
+                   help="rename a source column before detection, for any other layout (repeat for several), e.g. "
+                   "--map question=prompt --map good=chosen --map bad=rejected")
+    p.add_argument("--on-invalid", choices=["error", "skip"], default="error",
+                   help="an invalid row (unreadable line, wrong type, missing column, chosen identical to rejected): "
+                   "'error' (default) fails the import and stores nothing; 'skip' imports the valid rows and lists "
+                   "each skipped one in 'skipped'. Empty responses are kept either way and listed in 'warnings'")
 
     p = command("export", cmd_export, "export the labeled pairs as a training set (prompt, chosen, rejected)")
     p.add_argument("dest", nargs="?", help=".jsonl, .parquet, .csv, or a directory (save_to_disk)")

@@ -11,6 +11,8 @@ class BadInput(ValueError):
 
     def __init__(self, message: str, *, source: str | None = None, row: int | None = None, field: str | None = None):
         self.source, self.row, self.field = source, row, field
+        self.reason = message
+        """What is wrong, without the file, row and field (which the full message leads with)."""
         where = ", ".join(
             part
             for part in (

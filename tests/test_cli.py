@@ -71,7 +71,7 @@ def test_exported_file_imports_back_into_a_new_home(tmp_path):
 
 def test_bad_file_exits_2_names_the_row_and_field_and_stores_nothing(tmp_path):
     home = tmp_path / "home"
-    bad = write_jsonl(tmp_path / "bad.jsonl", [*ROWS, {"prompt": "x", "chosen": "", "rejected": "y"}])
+    bad = write_jsonl(tmp_path / "bad.jsonl", [*ROWS, {"prompt": "x", "chosen": 7, "rejected": "y"}])
     code, out, err = rmstudio(home, "import", str(bad))
     assert code == 2
     assert "bad.jsonl" in out["error"] and "4" in out["error"] and "chosen" in out["error"]

@@ -3,12 +3,16 @@
 Each reader returns (records, rows): `rows[i]` is what error messages call record i's row — the
 1-based line for JSON lines and CSV (CSV line 1 is the header, as in a spreadsheet), the 1-based
 record for JSON arrays, Parquet and datasets (`rows` is None then). Unreadable input raises BadInput
-naming the file and line; nothing here knows about schemas beyond spotting JSON cells in CSV.
+naming the file and line — or, given a `skipped` list (on_invalid="skip"), an unreadable line or record is
+noted there as an issue and left out while the rest is read. A file that cannot be read at all (not JSON,
+a bad CSV header, not Parquet) always raises. Nothing here knows about schemas beyond spotting JSON cells
+in CSV.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -16,6 +20,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
+from rmstudio.data.issues import reject
 from rmstudio.errors import BadInput
 
 FILE_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet")
@@ -26,28 +31,37 @@ _HUB_PROBE_SECONDS = 3.0
 Records = tuple[list[dict], "list[int] | None"]
 
 
-def read_records(source: str, split: str | None = None) -> Records:
-    """Records of a local file or folder, else of the Hub dataset `source`."""
+def read_records(source: str, split: str | None = None, *, skipped: list | None = None) -> Records:
+    """Records of a local file or folder, else of the Hub dataset `source` (`skipped`: see the module doc)."""
     path = Path(source).expanduser()
     if path.is_dir():
         return read_dataset_dir(path, source, split)
     if path.is_file():
-        suffix = path.suffix.lower()
-        if suffix not in FILE_SUFFIXES:
-            raise BadInput(f"unsupported file type '{suffix}': use {', '.join(FILE_SUFFIXES)} or a "
-                           "datasets folder", source=source)
+        gzipped = path.suffix.lower() == ".gz"  # HH-RLHF's raw files are train.jsonl.gz
+        suffix = (path.with_suffix("") if gzipped else path).suffix.lower()
+        if suffix not in FILE_SUFFIXES or (gzipped and suffix == ".parquet"):
+            raise BadInput(f"unsupported file type '{''.join(path.suffixes[-2:]) if gzipped else suffix}': use "
+                           f"{', '.join(FILE_SUFFIXES)} (.json/.jsonl/.csv may be .gz) or a datasets folder",
+                           source=source)
         if suffix == ".parquet":
             return read_parquet(path, source)
-        data = path.read_bytes()
+        data = _gunzip(path.read_bytes(), source) if gzipped else path.read_bytes()
         if not data.strip():
             raise BadInput("empty file", source=source)
-        return {".json": read_json, ".jsonl": read_jsonl, ".csv": read_csv}[suffix](data, source)
-    if path.suffix.lower() in FILE_SUFFIXES or not _HUB_ID.match(source):
+        return {".json": read_json, ".jsonl": read_jsonl, ".csv": read_csv}[suffix](data, source, skipped)
+    if path.suffix.lower() in (*FILE_SUFFIXES, ".gz") or not _HUB_ID.match(source):
         raise BadInput("no such file or folder", source=source)
     return read_hub(source, split)
 
 
 # ---- text files ---------------------------------------------------------------------------------
+
+def _gunzip(data: bytes, source: str) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as error:
+        raise BadInput(f"not a valid gzip file: {error}", source=source) from None
+
 
 def decode(data: bytes, source: str) -> tuple[str, int | None]:
     """(text, line of the first invalid UTF-8 byte or None). Invalid bytes decode to lone surrogates
@@ -65,19 +79,27 @@ def _has_bad_bytes(value) -> bool:
     return _BAD_UTF8.search(value) is not None
 
 
-def check_utf8(records: list[dict], rows: list[int] | None, source: str, bad_line: int | None) -> None:
-    """Raise BadInput naming the row and field holding the first invalid UTF-8 byte."""
+def check_utf8(records: list[dict], rows: list[int] | None, source: str, bad_line: int | None,
+               skipped: list | None = None) -> Records:
+    """The records without invalid UTF-8; BadInput names the row and field of the first such byte (with
+    `skipped`, every record holding one is noted there instead)."""
     if bad_line is None:
-        return
+        return records, rows
+    kept, kept_rows = [], []
     for i, record in enumerate(records):
-        for field, value in record.items():
-            if _has_bad_bytes(field) or _has_bad_bytes(value):
-                raise BadInput("invalid UTF-8 (save the file as UTF-8)", source=source,
-                               row=rows[i] if rows else i + 1, field=field)
-    raise BadInput(f"invalid UTF-8 at line {bad_line} (save the file as UTF-8)", source=source, row=bad_line)
+        bad = next((field for field, value in record.items() if _has_bad_bytes(field) or _has_bad_bytes(value)), None)
+        if bad is None:
+            kept.append(record)
+            kept_rows.append(rows[i] if rows else i + 1)
+        else:
+            reject(BadInput("invalid UTF-8 (save the file as UTF-8)", source=source,
+                            row=rows[i] if rows else i + 1, field=bad), skipped)
+    if skipped is None:
+        raise BadInput(f"invalid UTF-8 at line {bad_line} (save the file as UTF-8)", source=source, row=bad_line)
+    return kept, kept_rows if rows else None
 
 
-def read_jsonl(data: bytes, source: str) -> Records:
+def read_jsonl(data: bytes, source: str, skipped: list | None = None) -> Records:
     text, bad_line = decode(data, source)
     records, rows = [], []
     loads = json.loads
@@ -87,24 +109,25 @@ def read_jsonl(data: bytes, source: str) -> Records:
         try:
             record = loads(line)
         except json.JSONDecodeError as error:
-            raise BadInput(f"not valid JSON (column {error.colno}: {error.msg})", source=source, row=number) from None
+            reject(BadInput(f"not valid JSON (column {error.colno}: {error.msg})", source=source, row=number), skipped)
+            continue
         if not isinstance(record, dict):
-            raise BadInput(f"expected a JSON object on each line, got {type(record).__name__}",
-                           source=source, row=number)
+            reject(BadInput(f"expected a JSON object on each line, got {type(record).__name__}",
+                            source=source, row=number), skipped)
+            continue
         records.append(record)
         rows.append(number)
-    check_utf8(records, rows, source, bad_line)
-    return records, rows
+    return check_utf8(records, rows, source, bad_line, skipped)
 
 
-def read_json(data: bytes, source: str) -> Records:
+def read_json(data: bytes, source: str, skipped: list | None = None) -> Records:
     """A JSON array of objects, {"data": [...]}-style wrappers, or JSON lines saved as .json."""
     text, bad_line = decode(data, source)
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         if error.msg == "Extra data" and text.lstrip().startswith("{"):
-            return read_jsonl(data, source)
+            return read_jsonl(data, source, skipped)
         raise BadInput(f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
                        source=source) from None
     if isinstance(value, dict):
@@ -112,11 +135,15 @@ def read_json(data: bytes, source: str) -> Records:
         value = wrapped[0] if wrapped else [value]
     if not isinstance(value, list):
         raise BadInput(f"expected a JSON array of objects, got {type(value).__name__}", source=source)
+    records, rows = [], []
     for number, record in enumerate(value, 1):
-        if not isinstance(record, dict):
-            raise BadInput(f"expected a JSON object, got {type(record).__name__}", source=source, row=number)
-    check_utf8(value, None, source, bad_line)
-    return value, None
+        if isinstance(record, dict):
+            records.append(record)
+            rows.append(number)
+        else:
+            reject(BadInput(f"expected a JSON object, got {type(record).__name__}", source=source, row=number), skipped)
+    records, rows = check_utf8(records, rows, source, bad_line, skipped)
+    return records, None if rows == list(range(1, len(records) + 1)) else rows
 
 
 def _json_cell(cell: str):
@@ -135,35 +162,49 @@ def _json_cell(cell: str):
     return cell
 
 
-def read_csv(data: bytes, source: str) -> Records:
+def read_csv(data: bytes, source: str, skipped: list | None = None) -> Records:
     text, bad_line = decode(data, source)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     limit = csv.field_size_limit()
     csv.field_size_limit(1 << 30)  # over-long cells get our own error naming the field
-    records, rows = [], []
+    try:
+        records, rows = _csv_records(reader, source, skipped)
+    finally:
+        csv.field_size_limit(limit)
+    return check_utf8(records, rows, source, bad_line, skipped)
+
+
+def _csv_records(reader, source: str, skipped: list | None) -> Records:
     try:
         header = [name.strip() for name in next(reader)]
-        duplicated = sorted({n for n in header if header.count(n) > 1})
-        if duplicated or "" in header:
-            raise BadInput("header has empty or repeated column names", source=source, row=1,
-                           field=(duplicated or [""])[0])
-        start = reader.line_num + 1
-        for cells in reader:
-            number, start = start, reader.line_num + 1
-            if not cells:
-                continue
-            if len(cells) != len(header):
-                raise BadInput(f"not valid CSV: expected {len(header)} fields like the header, found {len(cells)}",
-                               source=source, row=number)
-            records.append({name: _json_cell(cell) for name, cell in zip(header, cells, strict=True)})
-            rows.append(number)
     except StopIteration:
         raise BadInput("empty file", source=source) from None
     except csv.Error as error:
         raise BadInput(f"not valid CSV: {error}", source=source, row=reader.line_num) from None
-    finally:
-        csv.field_size_limit(limit)
-    check_utf8(records, rows, source, bad_line)
+    duplicated = sorted({n for n in header if header.count(n) > 1})
+    if duplicated or "" in header:
+        raise BadInput("header has empty or repeated column names", source=source, row=1,
+                       field=(duplicated or [""])[0])
+    records, rows = [], []
+    start = reader.line_num + 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:  # the reader starts afresh on the next line
+            number, start = start, reader.line_num + 1
+            reject(BadInput(f"not valid CSV: {error}", source=source, row=number), skipped)
+            continue
+        number, start = start, reader.line_num + 1
+        if not cells:
+            continue
+        if len(cells) != len(header):
+            reject(BadInput(f"not valid CSV: expected {len(header)} fields like the header, found {len(cells)}",
+                            source=source, row=number), skipped)
+            continue
+        records.append({name: _json_cell(cell) for name, cell in zip(header, cells, strict=True)})
+        rows.append(number)
     return records, rows
 
 

@@ -1,4 +1,7 @@
-"""The six import schemas: recognise a record's schema and turn it into a normalized row.
+"""The import schemas: recognise a record's schema and turn it into normalized rows.
+
+The six generic schemas live here, the public datasets with their own columns (PKU-SafeRLHF, SHP,
+HelpSteer2) in rmstudio.data.public_schemas, the value checks in rmstudio.data.values.
 
 A normalized row (what the store takes) has "prompt" plus either "chosen"/"rejected" (labeled) or
 "response_a"/"response_b" (candidates to label). Texts are strings; conversational data stays a list
@@ -11,15 +14,28 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import math
 from collections.abc import Callable
 
-SCHEMAS = ("explicit", "implicit", "conversational", "sharegpt", "autotrain", "candidates")
+from rmstudio.data.public_schemas import (
+    PUBLIC_NORMALIZERS,
+    PUBLIC_REQUIRED,
+    PUBLIC_SCHEMAS,
+    detect_public,
+    pair_scored_responses,
+    required_columns,
+    split_format,
+)
+from rmstudio.data.values import (  # noqa: F401 - MAX_FIELD_CHARS, empty_texts: the schema API formats uses
+    MAX_FIELD_CHARS,
+    RowError,
+    distinct,
+    empty_texts,
+    extras,
+    messages,
+    text,
+)
 
-MAX_FIELD_CHARS = 1_000_000
-"""Longest text accepted in one field or message (characters, ~1 MB): larger values are almost always
-a broken export (a whole file pasted in a cell) and would stall tokenization and the browser."""
-
+SCHEMAS = ("explicit", "implicit", "conversational", "sharegpt", "autotrain", "candidates", *PUBLIC_SCHEMAS)
 REQUIRED = {
     "explicit": ("prompt", "chosen", "rejected"),
     "implicit": ("chosen", "rejected"),
@@ -27,6 +43,7 @@ REQUIRED = {
     "sharegpt": ("conversations", "chosen", "rejected"),
     "autotrain": ("text", "rejected_text"),
     "candidates": ("prompt", "response_a", "response_b"),
+    **PUBLIC_REQUIRED,
 }
 """Columns each schema needs (candidates may give `completions` instead of response_a/response_b)."""
 
@@ -39,15 +56,8 @@ SHAREGPT_ROLES = {
     "observation": "tool", "tool": "tool", "function_call": "assistant",
 }
 _SIGNATURE_KEYS = ("prompt", "chosen", "rejected", "conversations", "text", "rejected_text",
-                   "response_a", "response_b", "completions")
-
-
-class RowError(ValueError):
-    """A problem with one field of one record; the reader turns it into BadInput with file and row."""
-
-    def __init__(self, field: str | None, message: str):
-        super().__init__(message)
-        self.field = field
+                   "response_a", "response_b", "completions",
+                   *sorted({c for cols in PUBLIC_REQUIRED.values() for c in cols} - {"prompt"}))
 
 
 def signature(record: dict) -> tuple:
@@ -65,6 +75,9 @@ def signature(record: dict) -> tuple:
 def detect(sig: tuple) -> str | None:
     """The schema a record with this signature is in, or None when it matches none."""
     present = dict(sig)
+    public = detect_public(set(present))
+    if public:
+        return public
     if {"conversations", "chosen", "rejected"} <= present.keys():
         return "sharegpt"
     if {"text", "rejected_text"} <= present.keys():
@@ -105,91 +118,8 @@ def missing_columns(schema: str, columns) -> list[str]:
     present = set(columns)
     if schema == "candidates" and "completions" in present:
         return [c for c in ("prompt",) if c not in present]
-    return [c for c in REQUIRED[schema] if c not in present]
-
-
-# ---- value checks -------------------------------------------------------------------------------
-
-def text(value, field: str) -> str:
-    """A non-empty string of at most MAX_FIELD_CHARS characters."""
-    if not isinstance(value, str):
-        if value is None:
-            raise RowError(field, "missing value")
-        raise RowError(field, f"must be a string, got {type(value).__name__}")
-    if not value.strip():
-        raise RowError(field, "empty text")
-    if len(value) > MAX_FIELD_CHARS:
-        raise RowError(field, f"text of {len(value):,} characters is over the {MAX_FIELD_CHARS:,} limit")
-    return value
-
-
-def messages(value, field: str, roles: dict | None = None) -> list[dict]:
-    """A non-empty list of {role, content} messages (ShareGPT {from, value} when `roles` maps them).
-
-    Empty system messages are dropped (common in exports); other empty contents are errors.
-    """
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        raise RowError(field, "must be a non-empty list of {role, content} messages")
-    out = []
-    for i, message in enumerate(value, 1):
-        if not isinstance(message, dict):
-            raise RowError(field, f"message {i} must be an object, got {type(message).__name__}")
-        role_key, content_key = ("from", "value") if roles is not None else ("role", "content")
-        role = message.get(role_key)
-        if roles is not None:
-            if role not in roles:
-                raise RowError(field, f"message {i} has unknown '{role_key}' {role!r} (expected one of {sorted(roles)})")
-            role = roles[role]
-        elif not isinstance(role, str) or not role:
-            raise RowError(field, f"message {i} needs a '{role_key}' string")
-        content = message.get(content_key)
-        if role == "system" and isinstance(content, str) and not content.strip():
-            continue
-        out.append({"role": role, "content": text(content, f"{field}[{i}].{content_key}")})
-    if not out:
-        raise RowError(field, "no non-empty messages")
-    return out
-
-
-def margin(value) -> float:
-    """A finite float (CSV gives strings)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RowError("margin", f"must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise RowError("margin", f"must be finite, got {value!r}")
-    return number
-
-
-def _scalar_text(value, field: str) -> str:
-    if isinstance(value, (str, int)) and not isinstance(value, bool):
-        return str(value)
-    raise RowError(field, f"must be a string, got {type(value).__name__}")
-
-
-def extras(record: dict) -> dict:
-    """The optional columns kept through import/export: category (or subset/source), margin, id, source."""
-    out = {}
-    for key in ("category", "subset", "source"):
-        if record.get(key) not in (None, ""):
-            out["category"] = _scalar_text(record[key], key)
-            break
-    if record.get("margin") not in (None, ""):
-        out["margin"] = margin(record["margin"])
-    if record.get("id") not in (None, ""):
-        out["id"] = _scalar_text(record["id"], "id")
-    if record.get("source") not in (None, ""):
-        out["source"] = _scalar_text(record["source"], "source")
-    return out
-
-
-def distinct(first, second, first_field: str, second_field: str) -> None:
-    if first == second:
-        raise RowError(second_field, f"identical to '{first_field}': a preference pair needs two different responses")
-
+    needed = required_columns(schema) if split_format(schema)[0] in PUBLIC_SCHEMAS else REQUIRED[schema]
+    return [c for c in needed if c not in present]
 
 # ---- splitting shared prompts -------------------------------------------------------------------
 
@@ -216,21 +146,38 @@ def _last_whitespace_end(s: str, before: int) -> int:
 def split_implicit(chosen: str, rejected: str) -> tuple[str, str, str]:
     """(prompt, chosen, rejected) from two full texts sharing a prompt; lossless: prompt + chosen == input.
 
-    Dialogues cut after the last shared `\\n\\nAssistant:`; other texts after the last whitespace of the
-    common prefix, so the prompt never ends mid-word and both responses stay non-empty.
+    Dialogues (both texts hold `\\n\\nAssistant:`) are cut at the last assistant-turn marker the two share
+    (see `split_dialogues`). Other texts are cut after the last whitespace of the common prefix, so the
+    prompt never ends mid-word and both responses stay non-empty.
     """
+    if ASSISTANT_TURN in chosen and ASSISTANT_TURN in rejected:
+        return split_dialogues(chosen, rejected)
     shared = common_prefix_length(chosen, rejected)
-    turn = chosen.rfind(ASSISTANT_TURN, 0, shared)
-    if turn >= 0 and turn + len(ASSISTANT_TURN) < min(len(chosen), len(rejected)):
-        cut = turn + len(ASSISTANT_TURN)
-    else:
-        cut = _last_whitespace_end(chosen, shared)
-        while cut and cut >= min(len(chosen), len(rejected)):
-            cut = _last_whitespace_end(chosen, cut - 1)
+    cut = _last_whitespace_end(chosen, shared)
+    while cut and cut >= min(len(chosen), len(rejected)):
+        cut = _last_whitespace_end(chosen, cut - 1)
     if not chosen[:cut].strip():
         raise RowError("chosen", "'chosen' and 'rejected' share no prompt prefix (implicit schema needs full "
                                  "texts that start with the same prompt; give a 'prompt' column otherwise)")
-    return chosen[:cut], text(chosen[cut:], "chosen"), text(rejected[cut:], "rejected")
+    return chosen[:cut], chosen[cut:], rejected[cut:]
+
+
+def split_dialogues(chosen: str, rejected: str) -> tuple[str, str, str]:
+    """(prompt, chosen, rejected) of two `\\n\\nHuman: … \\n\\nAssistant: …` dialogues: the prompt is the
+    shared text up to and including the last `\\n\\nAssistant:` both hold at the same place; the responses
+    are the rest — the final reply, possibly empty, or several turns when the versions diverge earlier.
+    The prompt always ends with the marker and no response starts with it."""
+    shared = common_prefix_length(chosen, rejected)
+    end = shared
+    while True:
+        turn = chosen.rfind(ASSISTANT_TURN, 0, end)
+        if turn < 0:
+            raise RowError("chosen", "'chosen' and 'rejected' differ before their first '\\n\\nAssistant:' turn, so "
+                                     "they share no prompt (give a 'prompt' column otherwise)")
+        cut = turn + len(ASSISTANT_TURN)
+        if not (chosen.startswith(ASSISTANT_TURN, cut) or rejected.startswith(ASSISTANT_TURN, cut)):
+            return chosen[:cut], chosen[cut:], rejected[cut:]
+        end = turn  # an empty turn followed by another assistant turn: cut at the turn before
 
 
 def split_messages(chosen: list[dict], rejected: list[dict]) -> tuple[list, list, list]:
@@ -334,8 +281,10 @@ NORMALIZERS: dict[str, Callable[[dict], list[dict]]] = {
 
 
 def normalize(record: dict, schema: str) -> list[dict]:
-    """The normalized rows of one record (several for candidates with `completions`)."""
-    rows = NORMALIZERS[schema](record)
+    """The normalized rows of one record (several for candidates with `completions`; for helpsteer2 one
+    scored response, which `finish` pairs with the others)."""
+    base = split_format(schema)[0]
+    rows = PUBLIC_NORMALIZERS[base](record, schema) if base in PUBLIC_NORMALIZERS else NORMALIZERS[base](record)
     kept = extras(record)
     for row in rows:
         pair = row.pop("_pair", None)
@@ -343,3 +292,9 @@ def normalize(record: dict, schema: str) -> list[dict]:
         if pair and "id" in row:
             row["id"] = f"{row['id']}#{pair}"
     return rows
+
+
+def finish(rows: list[dict], schema: str) -> list[dict]:
+    """The normalized rows of a whole source once every record is checked: helpsteer2's scored responses
+    paired per prompt; other schemas' rows as they are."""
+    return pair_scored_responses(rows) if split_format(schema)[0] == "helpsteer2" else rows

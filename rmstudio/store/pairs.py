@@ -55,7 +55,11 @@ class PairsMixin(StoreBase):
     """Adding, counting, reading and deleting pairs."""
 
     def import_batch(self, batch, *, progress: bool = False) -> dict:
-        """Store a normalized `formats.ImportBatch` in one transaction; duplicates are counted, not stored."""
+        """Store a normalized `formats.ImportBatch` in one transaction; duplicates are counted, not stored.
+
+        The report also gives the batch's warnings and skipped rows (the first 100 of each and the totals)."""
+        from rmstudio.data.issues import issues_report
+
         rows = list(batch.rows)
         labeled = sum(1 for row in rows if "chosen" in row)
         inserted, inserted_labeled = self._insert_rows(rows, source=batch.source, progress=progress)
@@ -67,6 +71,7 @@ class PairsMixin(StoreBase):
             "unlabeled": inserted - inserted_labeled,
             "rows": len(rows),
             "labeled_rows": labeled,
+            **issues_report(list(getattr(batch, "warnings", ())), list(getattr(batch, "skipped", ()))),
         }
 
     def add_candidates(self, rows: Iterable[dict], *, source: str = "<rows>") -> list[int]:

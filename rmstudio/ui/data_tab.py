@@ -46,7 +46,8 @@ def build_data_tab(ctx: StudioContext) -> None:
 
 def _build_import(ctx: StudioContext) -> dict:
     gr.Markdown("### Import\nUpload a file in any supported schema, or name a Hugging Face dataset; check the "
-                "preview, then **Import**.")
+                "preview, then **Import**. Empty replies are kept (listed as warnings); a file with invalid rows "
+                "is refused unless you choose to import only its valid rows.")
     with gr.Row():
         upload = gr.File(label="Upload .jsonl / .json / .csv / .parquet", type="filepath", elem_id="rm-upload", height=150,
                          file_types=[".jsonl", ".json", ".csv", ".parquet"])
@@ -57,7 +58,11 @@ def _build_import(ctx: StudioContext) -> dict:
                 fmt = gr.Dropdown(["auto", *SCHEMAS], value="auto", label="Schema")
             preview_button = gr.Button("Preview", size="sm", elem_id="rm-preview")
     summary = gr.Markdown(elem_id="rm-import-summary")
+    issues = gr.Textbox(label="Rows to look at (the first invalid rows and warnings)", lines=4, max_lines=12,
+                        interactive=False, visible=False, elem_id="rm-import-issues")
     preview = gr.Dataframe(visible=False, interactive=False, wrap=True, label="First rows", elem_id="rm-preview-table")
+    skip_invalid = gr.Checkbox(False, label="Import the valid rows (skip the invalid)", visible=False,
+                               elem_id="rm-skip-invalid")
     import_button = gr.Button("Import", variant="primary", interactive=False, elem_id="rm-import")
     source = gr.State(None)
 
@@ -65,26 +70,31 @@ def _build_import(ctx: StudioContext) -> dict:
     def on_preview(path, hub, split_name, schema, request: gr.Request):
         ctx.require_admin(request, "import data")
         chosen = path or hub
-        batch = views.read_import(chosen, split=split_name, fmt=schema)
-        return (views.preview_summary(batch), gr.Dataframe(views.preview_frame(batch), visible=True),
+        batch, counts = views.preview_import(chosen, split=split_name, fmt=schema)
+        listed = views.issues_text(counts)
+        return (views.preview_summary(batch, counts), gr.Textbox(listed, visible=bool(listed)),
+                gr.Dataframe(views.preview_frame(batch), visible=True),
+                gr.Checkbox(False, label=views.skip_choice_label(counts), visible=counts["invalid"] > 0),
                 gr.Button(interactive=bool(batch.rows)), chosen)
 
     @shows_errors
-    def on_import(chosen, split_name, schema, request: gr.Request):
+    def on_import(chosen, split_name, schema, skip, request: gr.Request):
         ctx.require_admin(request, "import data")
-        report = ctx.store.import_batch(views.read_import(chosen, split=split_name, fmt=schema))
+        batch = views.read_import(chosen, split=split_name, fmt=schema, skip_invalid=bool(skip))
+        report = ctx.store.import_batch(batch)
         gr.Info(f"Imported {report['imported']} pairs")
         return views.import_summary(report), gr.Button(interactive=False)
 
     def on_clear():
-        return "", gr.Dataframe(visible=False), gr.Button(interactive=False), None
+        return "", gr.Textbox("", visible=False), gr.Dataframe(visible=False), gr.Checkbox(False, visible=False), \
+            gr.Button(interactive=False), None
 
-    preview_outputs = [summary, preview, import_button, source]
+    preview_outputs = [summary, issues, preview, skip_invalid, import_button, source]
     upload.upload(on_preview, [upload, hub_id, split, fmt], preview_outputs, api_name="preview_import")
     preview_button.click(on_preview, [upload, hub_id, split, fmt], preview_outputs, api_visibility="private")
     upload.clear(on_clear, None, preview_outputs, api_visibility="private")
-    done = import_button.click(on_import, [source, split, fmt], [summary, import_button], api_name="import_data",
-                               concurrency_limit=1, concurrency_id="import")
+    done = import_button.click(on_import, [source, split, fmt, skip_invalid], [summary, import_button],
+                               api_name="import_data", concurrency_limit=1, concurrency_id="import")
     return {"done": done}
 
 

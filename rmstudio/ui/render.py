@@ -7,6 +7,7 @@ are limited to markdown-it's safe schemes. The output goes into `gr.HTML`, which
 so nothing else may put user text there without `html.escape`.
 
 Tables and text boxes display text, never HTML: they get `plain_text` (whole) or `plain_preview` (one line).
+User text inside Markdown (gr.Markdown) goes through `markdown_literal`.
 """
 
 from __future__ import annotations
@@ -58,6 +59,17 @@ def panel(title: str, body_html: str, *, css_class: str) -> str:
     """A titled, scrollable box around already-safe HTML (`title` is escaped here)."""
     return (f'<div class="rm-panel {css_class}"><div class="rm-panel-title">{html.escape(title)}</div>'
             f'<div class="rm-panel-body">{body_html}</div></div>')
+
+
+MARKDOWN_PUNCTUATION = "\\`*_{}[]()#!|~$"
+
+
+def markdown_literal(text) -> str:
+    """User text (a file name, a column, a message) placed inside Markdown that must show exactly as
+    written: HTML characters escaped, and the punctuation that would format (emphasis, links, code, math)
+    backslash-escaped, so `<img src=x onerror=...>` or `**x**` show as the characters typed."""
+    escaped = "".join(f"\\{char}" if char in MARKDOWN_PUNCTUATION else char for char in str(text))
+    return html.escape(escaped, quote=False)
 
 
 def plain_text(value) -> str:

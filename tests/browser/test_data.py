@@ -56,13 +56,49 @@ def test_a_bad_file_names_the_row_and_field_and_stores_nothing(server, new_page,
     page = new_page()
     open_data_tab(page, server.url)
     upload(page, source)
+    wait_for_text(page, "#rm-import-summary", "1 invalid")
+    assert "row 2" in page.locator("#rm-import-issues textarea").input_value()
+    page.locator("#rm-import").click()  # without the skip choice the import refuses the file
     toast = page.locator(".toast-body").filter(has_text="broken.jsonl")
     toast.first.wait_for()
     text = toast.first.inner_text()
     assert "row 2" in text or "line 2" in text
     assert "rejected" in text
-    assert page.locator("#rm-import").is_disabled()
     assert store.count_pairs() == before
+
+
+def test_the_preview_counts_warnings_and_invalid_rows_and_imports_the_valid_ones_on_request(fresh_server, new_page,
+                                                                                             tmp_path):
+    lines = [json.dumps({"prompt": f"Mixed question {i}?", "chosen": f"Fine answer {i}.", "rejected": f"Bad {i}."})
+             for i in range(4)]
+    lines.insert(1, json.dumps({"prompt": "Mixed silent?", "chosen": "", "rejected": "a harmful answer"}))
+    lines.insert(3, json.dumps({"prompt": "Mixed blank?", "chosen": "an answer", "rejected": "  "}))
+    lines.insert(4, '{"prompt": "Mixed broken?", "chosen": ')  # line 5
+    source = tmp_path / "mixed.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    store = PreferenceStore(fresh_server.home)
+    before = store.count_pairs()
+
+    page = new_page()
+    open_data_tab(page, fresh_server.url)
+    upload(page, source)
+    wait_for_text(page, "#rm-import-summary", "1 invalid")
+    summary = page.inner_text("#rm-import-summary")
+    assert "4 rows fine" in summary and "2 warnings" in summary
+    listed = page.locator("#rm-import-issues textarea").input_value()
+    assert "row 5: not valid JSON" in listed and "row 2, field 'chosen': empty response" in listed
+    choice = page.get_by_label("Import the 6 valid rows (skip the 1 invalid)")
+
+    page.locator("#rm-import").click()
+    page.locator(".toast-body").filter(has_text="row 5").first.wait_for()
+    assert store.count_pairs() == before, "without the choice nothing is stored"
+
+    choice.check()
+    page.locator("#rm-import").click()
+    wait_for_text(page, "#rm-import-summary", "Imported 6 pairs")
+    summary = page.inner_text("#rm-import-summary")
+    assert "0 duplicates" in summary and "2 warnings" in summary and "1 invalid row skipped" in summary
+    assert store.count_pairs() == before + 6
 
 
 def test_browse_select_relabel_and_delete_a_pair(server, new_page):

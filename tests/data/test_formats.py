@@ -1,4 +1,4 @@
-"""Import (six schemas, five source kinds, every bad input) and export round trips of rmstudio.data.formats."""
+"""Import (every schema, five source kinds, every bad input) and export round trips of rmstudio.data.formats."""
 
 from __future__ import annotations
 
@@ -47,6 +47,32 @@ CASES = {
     "candidates": (
         [{"prompt": "Name a colour.", "response_a": "Blue.", "response_b": "Seven."}],
         [{"prompt": "Name a colour.", "response_a": "Blue.", "response_b": "Seven."}],
+    ),
+    "pku-saferlhf": (
+        [{"prompt": "How do I pick a lock?", "response_0": "Use a tension wrench.", "response_1": "Call a locksmith.",
+          "is_response_0_safe": False, "is_response_1_safe": True, "better_response_id": 0, "safer_response_id": 1}],
+        [{"prompt": "How do I pick a lock?", "chosen": "Use a tension wrench.", "rejected": "Call a locksmith."}],
+    ),
+    "shp": (
+        [{"post_id": "p1", "domain": "askculinary_train", "history": "How long do I boil an egg?", "score_A": 52,
+          "score_B": 3, "human_ref_A": "Nine minutes.", "human_ref_B": "Forever.", "labels": 1, "score_ratio": 17.3},
+         {"post_id": "p1", "domain": "askculinary_train", "history": "How long do I boil an egg?", "score_A": 1,
+          "score_B": 3, "human_ref_A": "Ask your mum.", "human_ref_B": "Eight to ten minutes.", "labels": 0}],
+        [{"prompt": "How long do I boil an egg?", "chosen": "Nine minutes.", "rejected": "Forever.",
+          "category": "askculinary_train"},
+         {"prompt": "How long do I boil an egg?", "chosen": "Eight to ten minutes.", "rejected": "Ask your mum.",
+          "category": "askculinary_train"}],
+    ),
+    "helpsteer2": (
+        [{"prompt": "Name a fruit.", "response": "An apple.", "helpfulness": 4, "correctness": 4, "coherence": 4,
+          "complexity": 1, "verbosity": 1},
+         {"prompt": "Name a fruit.", "response": "A carrot.", "helpfulness": 1, "correctness": 0, "coherence": 4,
+          "complexity": 1, "verbosity": 1},
+         {"prompt": "Say hi.", "response": "Hi!", "helpfulness": 3, "correctness": 3, "coherence": 4, "complexity": 0,
+          "verbosity": 0},
+         {"prompt": "Say hi.", "response": "Hello!", "helpfulness": 3, "correctness": 3, "coherence": 4,
+          "complexity": 0, "verbosity": 1}],
+        [{"prompt": "Name a fruit.", "chosen": "An apple.", "rejected": "A carrot."}],  # the tie gives no pair
     ),
 }
 
@@ -108,6 +134,49 @@ def test_implicit_split_is_lossless_and_cuts_at_a_boundary(chosen, rejected, pro
     (row,) = normalize_records([{"chosen": chosen, "rejected": rejected}]).rows
     assert row["prompt"] == prompt
     assert row["prompt"] + row["chosen"] == chosen and row["prompt"] + row["rejected"] == rejected
+
+
+TURN = "\n\nAssistant:"
+
+
+@pytest.mark.parametrize("chosen, rejected, prompt, replies", [
+    # the reported bug: an empty final reply without a trailing space
+    ("\n\nHuman: hi" + TURN, "\n\nHuman: hi" + TURN + " Hello!", "\n\nHuman: hi" + TURN, ("", " Hello!")),
+    ("\n\nHuman: hi" + TURN + " Hello!", "\n\nHuman: hi" + TURN, "\n\nHuman: hi" + TURN, (" Hello!", "")),
+    # an empty final reply with a trailing space
+    ("\n\nHuman: hi" + TURN + " ", "\n\nHuman: hi" + TURN + " Hello!", "\n\nHuman: hi" + TURN, (" ", " Hello!")),
+    # multi-turn, the empty reply in the last turn
+    (HH_PROMPT, HH_PROMPT + " Boil it.", HH_PROMPT, ("", " Boil it.")),
+    # versions that diverge before the last turn: the responses hold several turns
+    ("\n\nHuman: a" + TURN + " b\n\nHuman: c" + TURN + " d", "\n\nHuman: a" + TURN + " x\n\nHuman: y" + TURN + " z",
+     "\n\nHuman: a" + TURN, (" b\n\nHuman: c" + TURN + " d", " x\n\nHuman: y" + TURN + " z")),
+    # one version goes on for another turn after the shared reply
+    ("\n\nHuman: a" + TURN + " b\n\nHuman: more?" + TURN + " Sure.", "\n\nHuman: a" + TURN + " b",
+     "\n\nHuman: a" + TURN, (" b\n\nHuman: more?" + TURN + " Sure.", " b")),
+    # the replies share their first words: the cut stays at the turn, not inside the reply
+    ("\n\nHuman: a" + TURN + " I think so", "\n\nHuman: a" + TURN + " I think not", "\n\nHuman: a" + TURN,
+     (" I think so", " I think not")),
+    # an empty turn followed by another assistant turn in one version: no response starts with the marker
+    ("\n\nHuman: a" + TURN + " b\n\nHuman: c" + TURN + TURN + " d", "\n\nHuman: a" + TURN + " b\n\nHuman: c" + TURN
+     + " e", "\n\nHuman: a" + TURN, (" b\n\nHuman: c" + TURN + TURN + " d", " b\n\nHuman: c" + TURN + " e")),
+])
+def test_dialogues_split_at_the_last_shared_assistant_turn(chosen, rejected, prompt, replies):
+    (row,) = normalize_records([{"chosen": chosen, "rejected": rejected}]).rows
+    assert (row["prompt"], row["chosen"], row["rejected"]) == (prompt, *replies)
+    assert row["prompt"] + row["chosen"] == chosen and row["prompt"] + row["rejected"] == rejected
+    assert row["prompt"].endswith(TURN)
+    assert not row["chosen"].startswith(TURN) and not row["rejected"].startswith(TURN)
+
+
+def test_an_empty_final_reply_is_stored_with_a_warning():
+    batch = normalize_records([{"chosen": "\n\nHuman: hi" + TURN, "rejected": "\n\nHuman: hi" + TURN + " Hello!"}])
+    assert batch.warnings == [{"row": 1, "field": "chosen", "message": "empty response"}]
+
+
+def test_dialogues_that_differ_before_their_first_assistant_turn_share_no_prompt():
+    with pytest.raises(BadInput, match="first") as caught:
+        normalize_records([{"chosen": "\n\nHuman: hi" + TURN + " a", "rejected": "\n\nHuman: yo" + TURN + " b"}])
+    assert (caught.value.row, caught.value.field) == (1, "chosen")
 
 
 def test_conversational_without_prompt_takes_the_shared_messages_as_prompt():

@@ -161,19 +161,31 @@ def test_mixed_implicit_and_explicit_rows(tmp_path):
 # ---- values -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("field, value, words", [
-    ("prompt", "", "empty text"), ("prompt", "   \n", "empty text"), ("chosen", "", "empty text"),
     ("prompt", 42, "must be a string, got int"), ("rejected", ["a", "b"], "must be a string"),
     ("chosen", None, "missing value"), ("rejected", {"text": "x"}, "must be a string, got dict"),
 ])
-def test_empty_or_non_string_values(tmp_path, field, value, words):
+def test_non_string_values(tmp_path, field, value, words):
     path = write_jsonl(tmp_path / "values.jsonl", [PAIR, PAIR, {**PAIR, field: value}])
     assert_names(failure(path, fmt="explicit"), path, 3, field, words)
 
 
-def test_empty_csv_cell(tmp_path):
+@pytest.mark.parametrize("field, value, message", [
+    ("prompt", "", "empty prompt"), ("prompt", "   \n", "whitespace-only prompt"), ("chosen", "", "empty response"),
+    ("rejected", " ", "whitespace-only response"),
+])
+def test_empty_texts_are_kept_and_reported_as_warnings(tmp_path, field, value, message):
+    path = write_jsonl(tmp_path / "values.jsonl", [PAIR, PAIR, {**PAIR, field: value}])
+    batch = read_source(path, fmt="explicit")
+    assert batch.rows[2] == {**PAIR, field: value}
+    assert batch.warnings == [{"row": 3, "field": field, "message": message}] and batch.skipped == []
+
+
+def test_empty_csv_cell_is_a_warning_naming_its_line(tmp_path):
     path = tmp_path / "cells.csv"
     path.write_text("prompt,chosen,rejected\nq,a,b\nq,,b\n", encoding="utf-8")
-    assert_names(failure(path), path, 3, "chosen", "empty text")
+    batch = read_source(path)
+    assert [row["chosen"] for row in batch.rows] == ["a", ""]
+    assert batch.warnings == [{"row": 3, "field": "chosen", "message": "empty response"}]
 
 
 def test_bad_value_in_parquet_names_the_record(tmp_path):
@@ -181,8 +193,8 @@ def test_bad_value_in_parquet_names_the_record(tmp_path):
     import pyarrow.parquet as pq
 
     path = tmp_path / "values.parquet"
-    pq.write_table(pa.Table.from_pylist([PAIR, PAIR, {**PAIR, "rejected": " "}]), path)
-    assert_names(failure(path), path, 3, "rejected", "empty text")
+    pq.write_table(pa.Table.from_pylist([PAIR, PAIR, {**PAIR, "rejected": None}]), path)
+    assert_names(failure(path), path, 3, "rejected", "missing value")
 
 
 def test_chosen_identical_to_rejected(tmp_path):
@@ -207,9 +219,9 @@ def test_ten_megabyte_csv_cell(tmp_path):
 
 
 def test_error_in_the_last_row_fails_the_whole_file(tmp_path):
-    rows = [{**PAIR, "prompt": f"q{i}"} for i in range(999)] + [{**PAIR, "chosen": ""}]
+    rows = [{**PAIR, "prompt": f"q{i}"} for i in range(999)] + [{**PAIR, "chosen": 4}]
     path = write_jsonl(tmp_path / "late.jsonl", rows)
-    assert_names(failure(path), path, 1000, "chosen", "empty text")
+    assert_names(failure(path), path, 1000, "chosen", "must be a string")
 
 
 @pytest.mark.parametrize("record, field, words", [
@@ -234,5 +246,5 @@ def test_malformed_structured_values(record, field, words):
 
 def test_error_rows_follow_the_given_row_numbers():
     with pytest.raises(BadInput) as caught:
-        normalize_records([PAIR, {**PAIR, "prompt": ""}], source="x.csv", rows=[2, 5])
+        normalize_records([PAIR, {**PAIR, "prompt": None}], source="x.csv", rows=[2, 5])
     assert_names(caught.value, "x.csv", 5, "prompt")

@@ -5,7 +5,6 @@ Each returns text (Markdown with user text escaped) or a pandas DataFrame; the t
 
 from __future__ import annotations
 
-import html
 import tempfile
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pandas as pd
 
 from rmstudio.errors import BadInput
 from rmstudio.store import PreferenceStore
-from rmstudio.ui.render import plain_preview
+from rmstudio.ui.render import markdown_literal, plain_preview
 
 TABLE_COLUMNS = ["id", "category", "prompt", "response A", "response B", "labels", "source"]
 PREVIEW_ROWS = 5
@@ -22,21 +21,70 @@ STATUSES = ("all", "labeled", "unlabeled")
 ALL_CATEGORIES = "(all)"
 
 
-def read_import(source: str | None, *, split: str | None = None, fmt: str | None = None):
-    """Read and validate a file path or Hub id (formats.read_source); BadInput names file, row and field."""
+def read_import(source: str | None, *, split: str | None = None, fmt: str | None = None, skip_invalid: bool = False):
+    """Read and validate a file path or Hub id (formats.read_source). By default an invalid row fails the whole
+    source with a BadInput naming file, row and field; `skip_invalid` leaves such rows out (batch.skipped)."""
     from rmstudio.data.formats import read_source
 
+    path, split_name, schema = _source_args(source, split, fmt)
+    return read_source(path, split=split_name, fmt=schema, on_invalid="skip" if skip_invalid else "error")
+
+
+def preview_import(source: str | None, *, split: str | None = None, fmt: str | None = None) -> tuple:
+    """(batch of the valid rows, counts) for the import preview (formats.preview_source): every row is read,
+    so the preview can show how many are fine, have warnings or are invalid before anything is stored."""
+    from rmstudio.data.formats import preview_source
+
+    path, split_name, schema = _source_args(source, split, fmt)
+    return preview_source(path, split=split_name, fmt=schema)
+
+
+def _source_args(source: str | None, split: str | None, fmt: str | None) -> tuple[str, str | None, str | None]:
+    """The form's source, split and schema as read_source takes them (blank split: the default; "auto": detect)."""
     if not source or not str(source).strip():
         raise BadInput("upload a file or type a Hugging Face dataset id first", field="source")
-    return read_source(str(source).strip(), split=(split or "").strip() or None,
-                       fmt=None if fmt in (None, "", "auto") else fmt)
+    return str(source).strip(), (split or "").strip() or None, None if fmt in (None, "", "auto") else fmt
 
 
-def preview_summary(batch) -> str:
-    """The detected schema and counts, before anything is stored."""
-    return (f"**{html.escape(Path(batch.source).name or batch.source)}**: detected schema **{batch.format}** · "
-            f"**{len(batch.rows):,}** rows · {batch.labeled:,} labeled (chosen/rejected) · "
-            f"{batch.unlabeled:,} unlabeled (to label). Nothing is stored until you click **Import**.")
+def preview_summary(batch, counts: dict | None = None) -> str:
+    """The detected schema and counts (rows fine, warnings, invalid), before anything is stored.
+
+    `counts` is `issues.preview_counts(batch)` (computed here when not given). User text (the file name) is
+    escaped; the reasons themselves go to `issues_text`, shown in a text box."""
+    from rmstudio.data.issues import preview_counts
+
+    counts = counts if counts is not None else preview_counts(batch)
+    text = (f"**{markdown_literal(Path(batch.source).name or batch.source)}**: detected schema "
+            f"**{markdown_literal(batch.format)}** · **{len(batch.rows):,}** rows · {batch.labeled:,} labeled "
+            f"(chosen/rejected) · {batch.unlabeled:,} unlabeled (to label).\n\n"
+            f"**{counts['fine']:,}** rows fine · **{counts['warnings_total']:,}** "
+            f"warning{'' if counts['warnings_total'] == 1 else 's'} (in {counts['with_warnings']:,} "
+            f"row{'' if counts['with_warnings'] == 1 else 's'}, imported as they are) · "
+            f"**{counts['invalid']:,}** invalid.")
+    if counts["invalid"]:
+        text += (f" The import refuses the file unless you tick **{skip_choice_label(counts)}**; "
+                 "the first reasons are listed below.")
+    return text + " Nothing is stored until you click **Import**."
+
+
+def skip_choice_label(counts: dict) -> str:
+    """The label of the choice that imports only the valid rows (shown when some are invalid)."""
+    return f"Import the {counts['valid']:,} valid rows (skip the {counts['invalid']:,} invalid)"
+
+
+def issues_text(counts: dict) -> str:
+    """The first invalid rows and warnings as plain text lines ("row 4: ...") for a text box; "" when none."""
+    parts = [_issue_list("Invalid rows", counts["invalid"], counts["first_invalid"]),
+             _issue_list("Warnings", counts["warnings_total"], counts["first_warnings"])]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _issue_list(title: str, total: int, first: list[str]) -> str:
+    """'Title (total; the first n):' and one indented line per issue, or "" when there is none."""
+    if not first:
+        return ""
+    count = f"{total:,}" if total == len(first) else f"{total:,}; the first {len(first)}"
+    return f"{title} ({count}):\n" + "\n".join(f"  {line}" for line in first)
 
 
 def preview_frame(batch, limit: int = PREVIEW_ROWS) -> pd.DataFrame:
@@ -49,9 +97,12 @@ def preview_frame(batch, limit: int = PREVIEW_ROWS) -> pd.DataFrame:
 
 
 def import_summary(report: dict) -> str:
+    """What an import did: pairs imported, duplicates, warnings kept and invalid rows skipped."""
+    warnings, skipped = report.get("warnings_total", 0), report.get("skipped_total", 0)
     return (f"Imported **{report['imported']:,}** pairs ({report['labeled']:,} labeled, "
-            f"{report['unlabeled']:,} to label) in schema **{report['format']}**; "
-            f"{report['duplicates']:,} duplicates skipped.")
+            f"{report['unlabeled']:,} to label) in schema **{markdown_literal(report['format'])}**; "
+            f"{report['duplicates']:,} duplicates skipped; {warnings:,} warning{'' if warnings == 1 else 's'} "
+            f"(kept as they are); {skipped:,} invalid row{'' if skipped == 1 else 's'} skipped.")
 
 
 def page_count(total: int, size: int) -> int:

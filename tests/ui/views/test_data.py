@@ -1,4 +1,5 @@
-"""What the Data tab shows: pair pages, import preview, statistics, export (no browser)."""
+"""What the Data tab shows: pair pages, the import preview (fine / warned / invalid rows) and summary, statistics,
+export — over real files and a real store (no browser)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import pytest
 
 from rmstudio.errors import BadInput
+from rmstudio.store import PreferenceStore
+from rmstudio.ui.render import markdown_literal
 from rmstudio.ui.views import data as data_views
 from tests.helpers.studio import make_ctx
 
@@ -56,3 +59,64 @@ def test_push_to_hub_needs_a_repo_id_before_any_network_call(tmp_path):
     for repo in ("", "no-owner"):
         with pytest.raises(BadInput, match="owner/name"):
             data_views.push_export(ctx.store, repo, token=None)
+
+
+def write_mixed_file(folder, name: str = "mixed.jsonl"):
+    """3 fine rows, 2 with an empty reply (warnings, lines 2 and 6) and 1 broken line (line 4)."""
+    lines = [json.dumps({"prompt": f"q{i}", "chosen": f"good {i}", "rejected": f"bad {i}"}) for i in range(3)]
+    lines.insert(1, json.dumps({"prompt": "silent", "chosen": "", "rejected": "a harmful answer"}))
+    lines.insert(3, '{"prompt": "broken", "chosen": ')
+    lines.append(json.dumps({"prompt": "blank", "chosen": "an answer", "rejected": "   "}))
+    path = folder / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_the_preview_counts_fine_warned_and_invalid_rows_and_names_the_first_reasons(tmp_path):
+    batch, counts = data_views.preview_import(str(write_mixed_file(tmp_path)))
+    summary = data_views.preview_summary(batch, counts)
+    assert "**3** rows fine" in summary and "**2** warnings" in summary and "**1** invalid" in summary
+    assert "**5** rows" in summary and "Import the 5 valid rows (skip the 1 invalid)" in summary
+    listed = data_views.issues_text(counts)
+    assert "Invalid rows (1):\n  row 4: not valid JSON" in listed
+    assert "row 2, field 'chosen': empty response" in listed and "row 6, field 'rejected'" in listed
+    assert data_views.skip_choice_label(counts) == "Import the 5 valid rows (skip the 1 invalid)"
+
+
+def test_a_clean_file_offers_no_skip_choice_and_lists_no_issues(tmp_path):
+    path = tmp_path / "clean.jsonl"
+    path.write_text(json.dumps({"prompt": "p", "chosen": "c", "rejected": "r"}) + "\n")
+    batch, counts = data_views.preview_import(str(path))
+    assert counts["invalid"] == 0 and data_views.issues_text(counts) == ""
+    summary = data_views.preview_summary(batch, counts)
+    assert "**1** rows fine" in summary and "**0** invalid" in summary and "skip the" not in summary
+    assert data_views.preview_summary(batch) == summary, "the counts are computed when not given"
+
+
+def test_importing_refuses_an_invalid_row_unless_asked_to_skip_it_and_the_summary_says_what_happened(tmp_path):
+    path = write_mixed_file(tmp_path)
+    store = PreferenceStore(tmp_path / "home")
+    with pytest.raises(BadInput, match=r"mixed\.jsonl, row 4: not valid JSON"):
+        store.import_batch(data_views.read_import(str(path)))
+    assert store.count_pairs() == 0
+
+    report = store.import_batch(data_views.read_import(str(path), skip_invalid=True))
+    assert store.count_pairs() == 5
+    assert data_views.import_summary(report) == (
+        "Imported **5** pairs (5 labeled, 0 to label) in schema **explicit**; 0 duplicates skipped; "
+        "2 warnings (kept as they are); 1 invalid row skipped.")
+    again = data_views.import_summary(store.import_batch(data_views.read_import(str(path), skip_invalid=True)))
+    assert again.startswith("Imported **0** pairs") and "5 duplicates skipped" in again
+
+
+def test_user_text_in_the_preview_is_shown_as_text_never_markup(tmp_path):
+    path = write_mixed_file(tmp_path, name="<img src=x onerror=alert(1)>_**bold**.jsonl")
+    batch, counts = data_views.preview_import(str(path))
+    summary = data_views.preview_summary(batch, counts)
+    assert "<img" not in summary and "&lt;img src=x onerror=alert\\(1\\)&gt;\\_\\*\\*bold\\*\\*.jsonl" in summary
+    assert markdown_literal("a <b> & `c` [d](e) $x$") == "a &lt;b&gt; &amp; \\`c\\` \\[d\\]\\(e\\) \\$x\\$"
+
+
+def test_the_preview_without_a_source_asks_for_one():
+    with pytest.raises(BadInput, match="upload a file"):
+        data_views.preview_import("  ")
