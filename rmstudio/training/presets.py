@@ -9,7 +9,7 @@ one epoch (measured: 132 s on a busy 2-core CPU; fp32 took 1.25x as long as bf16
 On real conversational pairs it learns little (`bench/quality_bench.py --folds 3`, dpo_en_demo.json, 300
 ShareGPT pairs, 3-fold cross-validation, ~200 training pairs a fold): tiny 56.7% held-out accuracy
 (95% CI 51.3-62.0%), 0.55 min/fold; TRL's reference recipe 48.7% (43.0-54.0%), 1.18 min/fold; batch 8 +
-cosine schedule 55.3% (no gain). 526 of 600 sequences a fold are cut at 256 tokens: longer inputs are the
+cosine schedule 55.3% (no gain). 526 of the ~600 training pairs (all folds) are cut at 256 tokens: longer inputs are the
 next candidate to measure.
 """
 
