@@ -18,6 +18,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from rmstudio.jobs.runfiles import (
+    METRIC_FIELDS,
+    SPEC_FIELDS,
+    UNREADABLE,
+    problem_with_object,
+    problem_with_status,
+    unreadable,
+)
+
 SPEC_FILE = "spec.json"  # what was asked (the job kind's spec)
 STATUS_FILE = "status.json"  # queued | running | succeeded | failed | cancelled | interrupted, and progress
 METRICS_FILE = "metrics.jsonl"  # one JSON line per log step
@@ -69,16 +78,31 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 
 def read_status(run_dir) -> dict:
-    """status.json of a run directory, or {} when there is none (yet, or any more)."""
-    path = Path(run_dir) / STATUS_FILE
+    """status.json of a run directory, checked (`runfiles`): its fields, or a marked-unreadable status
+    ({"state": "unreadable", "error": "unreadable: <reason>"}) when the file is missing, garbled or mistyped."""
+    stored, problem = _stored_status(Path(run_dir))
+    return unreadable(problem) if problem else stored
+
+
+def _stored_status(run_dir: Path) -> tuple[dict, str | None]:
+    """(the JSON object in status.json or {}, why it cannot be used or None)."""
+    path = run_dir / STATUS_FILE
     for _ in range(3):
         try:
-            return json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return {}
-        except json.JSONDecodeError:  # a writer that does not replace atomically; read again
+            return {}, "status.json is missing"
+        except (ValueError, UnicodeDecodeError):  # a writer that does not replace atomically; read again
             time.sleep(0.05)
-    return {}
+            continue
+        except OSError as exc:
+            return {}, f"status.json cannot be read ({exc.strerror or exc})"
+        return (data if isinstance(data, dict) else {}), problem_with_status(data)
+    return {}, "status.json is not valid JSON"
+
+
+def is_unreadable(status: dict) -> bool:
+    return status.get("state") == UNREADABLE
 
 
 def update_status(run_dir, *, when: Callable[[dict], bool] | None = None, **fields) -> dict:
@@ -92,10 +116,13 @@ def update_status(run_dir, *, when: Callable[[dict], bool] | None = None, **fiel
     """
     run_dir = Path(run_dir)
     with locked(run_dir / STATUS_LOCK):
-        current = read_status(run_dir)
+        stored, problem = _stored_status(run_dir)
+        current = unreadable(problem) if problem and (run_dir / STATUS_FILE).exists() else stored  # missing: new
         if when is None or when(current):
-            current.update(fields)
-            write_json_atomic(run_dir / STATUS_FILE, current)
+            stored.update(fields)
+            write_json_atomic(run_dir / STATUS_FILE, stored)
+            problem = problem_with_status(stored)
+            current = unreadable(problem) if problem else stored
         return current
 
 
@@ -105,10 +132,17 @@ def in_state(state: str) -> Callable[[dict], bool]:
 
 
 def read_spec(run_dir) -> dict:
+    """spec.json's fields, checked (`runfiles`); {"unreadable": reason} when missing, garbled or mistyped."""
     try:
-        return json.loads((Path(run_dir) / SPEC_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+        data = json.loads((Path(run_dir) / SPEC_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {UNREADABLE: "spec.json is missing"}
+    except (ValueError, UnicodeDecodeError):
+        return {UNREADABLE: "spec.json is not valid JSON"}
+    except OSError as exc:
+        return {UNREADABLE: f"spec.json cannot be read ({exc.strerror or exc})"}
+    problem = problem_with_object(data, SPEC_FIELDS, "spec.json")
+    return {UNREADABLE: problem} if problem else data
 
 
 def log_tail(run_dir, lines: int = LOG_TAIL_LINES) -> str:
@@ -184,7 +218,8 @@ def drop_metrics_after(run_dir: Path, step: int) -> None:
 
 def _step_of(line: str) -> float:
     try:
-        return float(json.loads(line).get("step") or 0)
+        step = json.loads(line).get("step") or 0
+        return float(step) if isinstance(step, (int, float)) else float("inf")
     except (ValueError, AttributeError):
         return float("inf")
 
@@ -211,6 +246,9 @@ def read_metrics(run_dir, since: int = 0) -> list[dict]:
             record = json.loads(line)
         except ValueError:
             continue  # blank or garbled: not a record, not counted
+        if problem_with_object(record, METRIC_FIELDS, "metrics line"):
+            count += 1  # a line of the wrong shape: counted (it is a line), never handed to a reader
+            continue
         if count >= since:
             records.append(record)
         count += 1

@@ -30,7 +30,16 @@ from pathlib import Path
 from rmstudio.errors import BadInput
 from rmstudio.jobs import kinds
 from rmstudio.jobs.queue import dispatch
-from rmstudio.jobs.rundir import RESULT_FILE, SPEC_FILE, STOP_FILE, log_tail, read_status, update_status
+from rmstudio.jobs.rundir import (
+    RESULT_FILE,
+    SPEC_FILE,
+    STOP_FILE,
+    log_tail,
+    read_spec,
+    read_status,
+    update_status,
+)
+from rmstudio.jobs.runfiles import UNREADABLE
 
 ENV_SUPERVISOR = "RMSTUDIO_SUPERVISOR_PID"
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -79,13 +88,10 @@ def _dispatch_next(spec_home: str | None) -> None:
 
 
 def read_spec_fields(run_dir: Path) -> dict:
-    """spec.json's fields; BadInput when it is not a JSON object."""
-    try:
-        raw = json.loads((run_dir / SPEC_FILE).read_text())
-    except ValueError as exc:
-        raise BadInput(f"cannot read the run's spec: {exc}", source=str(run_dir / SPEC_FILE)) from exc
-    if not isinstance(raw, dict):
-        raise BadInput(f"the run's spec must be a JSON object, not {type(raw).__name__}", source=str(run_dir / SPEC_FILE))
+    """spec.json's fields (checked by `rundir.read_spec`); BadInput naming the problem when it is unreadable."""
+    raw = read_spec(run_dir)
+    if raw.get(UNREADABLE):
+        raise BadInput(f"cannot read the run's spec: {raw[UNREADABLE]}", source=str(run_dir / SPEC_FILE))
     return raw
 
 
