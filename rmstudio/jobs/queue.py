@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rmstudio.errors import BadInput
 from rmstudio.jobs import kinds
-from rmstudio.jobs.processes import launch, refresh, signal_group
+from rmstudio.jobs.processes import launch, refresh, signal_run_worker
 from rmstudio.jobs.rundir import (  # noqa: F401 - status/log helpers are part of the jobs API too
     DISPATCH_LOCK,
     RUN_ID,
@@ -213,8 +213,8 @@ def cancel(home, run_id: str, *, wait: bool = False, grace: float = CANCEL_GRACE
                        error="cancelled before it started")
     if st.get("state") == "running":
         st = update_status(run_dir, when=_running_without_cancel, cancel_requested_at=now, cancel_deadline=now + grace)
-        if st.get("cancel_requested_at") == now and st.get("pid"):  # this call asked: tell the worker once
-            signal_group(st["pid"], signal.SIGTERM)
+        if st.get("cancel_requested_at") == now:  # this call asked: tell the worker once (if it is ours)
+            signal_run_worker(st, run_dir, signal.SIGTERM)
     while wait and status(home, run_id).get("state") == "running":
         time.sleep(0.2)
     return status(home, run_id)

@@ -158,22 +158,18 @@ def log_tail(run_dir, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(data.splitlines()[-lines:])
 
 
-def pid_alive(pid, run_id: str = "rmstudio") -> bool:
-    """True while `pid` is a live (not zombie) process whose command line names `run_id` (its worker).
+def pid_alive(pid, run_id: str = "rmstudio", start_ticks=None) -> bool:
+    """True while `pid` is a live (not zombie) process whose command line names `run_id` (its worker) and,
+    when `start_ticks` was recorded, whose start time (/proc/<pid>/stat field 22) is that one.
 
-    An empty command line is not proof of death: a process that has just been exec'd (the parent's
-    Popen has returned, the kernel has not yet filled in the new arguments) and one that is exiting
-    both read as empty; measured here, 7 of 300 reads right after Popen on a busy CPU. Only a kernel
-    thread (which may reuse a pid) reads empty for good.
+    `pid` comes from a run file (untrusted): anything but a positive int (-1 would mean every process)
+    is no worker. An empty command line is not proof of death: a process that has just been exec'd (the
+    parent's Popen has returned, the kernel has not yet filled in the new arguments) and one that is
+    exiting both read as empty; measured here, 7 of 300 reads right after Popen on a busy CPU. Only a
+    kernel thread (which may reuse a pid) reads empty for good.
     """
-    if not pid:
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)  # our own child: collect it if it has ended
-        if reaped:
-            return False
-    except ChildProcessError:
-        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -182,7 +178,10 @@ def pid_alive(pid, run_id: str = "rmstudio") -> bool:
         pass  # another user's process: /proc still tells whether it is this run's worker
     try:
         fields = _proc_stat_fields(pid)
+        if start_ticks is not None and int(fields[19]) != start_ticks:
+            return False  # the pid now belongs to another process
         if fields[0] in ("Z", "X"):
+            _reap_if_our_child(pid, fields)
             return False
         cmdline = _proc_cmdline(pid)
     except (OSError, IndexError, ValueError):
@@ -190,6 +189,21 @@ def pid_alive(pid, run_id: str = "rmstudio") -> bool:
     if not cmdline:
         return not int(fields[6]) & PF_KTHREAD
     return run_id.encode() in cmdline  # else: the pid was reused
+
+
+def _reap_if_our_child(pid: int, fields: list[str]) -> None:
+    """Collect the exit status of a zombie worker this process is the parent of (so none stays <defunct>)."""
+    if int(fields[1]) == os.getpid():
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """When `pid` started, in clock ticks after boot (/proc/<pid>/stat field 22); None without /proc."""
+    try:
+        return int(_proc_stat_fields(pid)[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 PF_KTHREAD = 0x00200000  # /proc/<pid>/stat "flags": a kernel thread

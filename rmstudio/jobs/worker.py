@@ -35,6 +35,7 @@ from rmstudio.jobs.rundir import (
     SPEC_FILE,
     STOP_FILE,
     log_tail,
+    process_start_ticks,
     read_spec,
     read_status,
     update_status,
@@ -108,7 +109,8 @@ def supervise(run_dir: Path) -> int:
         return 2
     home = None
     try:
-        update_status(run_dir, state="running", pid=os.getpid(), started_at=time.time(), error=None)
+        update_status(run_dir, state="running", pid=os.getpid(), worker_start_ticks=process_start_ticks(os.getpid()),
+                      started_at=time.time(), error=None)
         raw = read_spec_fields(run_dir)
         home = raw.get("home")  # the next queued run of this home starts when this one ends
         kind, spec = load_job(run_dir, raw)
