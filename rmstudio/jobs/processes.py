@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from rmstudio.jobs.rundir import (
     pid_alive,
     process_start_ticks,
     read_status,
+    reap_ended_worker,
     update_status,
 )
 
@@ -54,6 +56,7 @@ def launch(run_dir: Path) -> subprocess.Popen | None:
     except OSError as exc:
         update_status(run_dir, state="failed", error=f"could not start the worker: {exc}", finished_at=time.time())
         return None
+    threading.Thread(target=proc.wait, name=f"rmstudio-reap-{proc.pid}", daemon=True).start()  # no zombie
     update_status(run_dir, when=in_state("queued"),  # unless a quick worker already wrote its own (final) state
                   state="running", pid=proc.pid, worker_start_ticks=process_start_ticks(proc.pid),
                   started_at=time.time(), finished_at=None, error=None)
@@ -85,6 +88,7 @@ def refresh(run_dir: Path, *, dead_state: str = "failed") -> dict:
     """The run's status, after noticing a worker that died without saying so or ignores a cancel."""
     st = read_status(run_dir)
     if st.get("state") != "running":
+        reap_ended_worker(st.get("pid"), st.get("worker_start_ticks"))
         return st
     now = time.time()
     alive = is_run_worker(st, run_dir)

@@ -198,6 +198,21 @@ def _reap_if_our_child(pid: int, fields: list[str]) -> None:
             os.waitpid(pid, os.WNOHANG)
 
 
+def reap_ended_worker(pid, start_ticks) -> None:
+    """Collect a run's ended worker if it is a zombie child of this process, identified by pid and start time.
+
+    A worker started by another worker (the next queued run) is re-parented when that worker exits, to
+    init or to the nearest subreaper, which may be this app (the app as a container's pid 1): nobody
+    else waits for it. The start time makes sure no other child's exit status is taken.
+    """
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or not isinstance(start_ticks, int):
+        return
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = _proc_stat_fields(pid)
+        if int(fields[19]) == start_ticks and fields[0] in ("Z", "X"):
+            _reap_if_our_child(pid, fields)
+
+
 def process_start_ticks(pid: int) -> int | None:
     """When `pid` started, in clock ticks after boot (/proc/<pid>/stat field 22); None without /proc."""
     try:
