@@ -28,6 +28,7 @@ from rmstudio.jobs.rundir import (
 )
 
 WORKER_MODULE = "rmstudio.jobs.worker"
+ENV_LAUNCHER = "RMSTUDIO_LAUNCHER_PID"
 
 
 def _worker_env() -> dict:
@@ -36,6 +37,7 @@ def _worker_env() -> dict:
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
+    env[ENV_LAUNCHER] = str(os.getpid())  # who started it, even once it is re-parented (reap_ended_worker)
     return env
 
 
@@ -88,7 +90,7 @@ def refresh(run_dir: Path, *, dead_state: str = "failed") -> dict:
     """The run's status, after noticing a worker that died without saying so or ignores a cancel."""
     st = read_status(run_dir)
     if st.get("state") != "running":
-        reap_ended_worker(st.get("pid"), st.get("worker_start_ticks"))
+        reap_ended_worker(st.get("pid"), st.get("worker_start_ticks"), st.get("launcher_pid"))
         return st
     now = time.time()
     alive = is_run_worker(st, run_dir)

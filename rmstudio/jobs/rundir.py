@@ -198,15 +198,18 @@ def _reap_if_our_child(pid: int, fields: list[str]) -> None:
             os.waitpid(pid, os.WNOHANG)
 
 
-def reap_ended_worker(pid, start_ticks) -> None:
+def reap_ended_worker(pid, start_ticks, launcher_pid) -> None:
     """Collect a run's ended worker if it is a zombie child of this process, identified by pid and start time.
 
     A worker started by another worker (the next queued run) is re-parented when that worker exits, to
     init or to the nearest subreaper, which may be this app (the app as a container's pid 1): nobody
-    else waits for it. The start time makes sure no other child's exit status is taken.
+    else waits for it. The start time makes sure no other child's exit status is taken, and a worker this
+    process started itself (`launcher_pid`) is left to the Popen that waits for it.
     """
     if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or not isinstance(start_ticks, int):
         return
+    if not isinstance(launcher_pid, int) or launcher_pid == os.getpid():
+        return  # not known to be adopted
     with contextlib.suppress(OSError, IndexError, ValueError):
         fields = _proc_stat_fields(pid)
         if int(fields[19]) == start_ticks and fields[0] in ("Z", "X"):

@@ -13,7 +13,7 @@ NUMBER = "number"
 TEXT, WHOLE, OBJECT = str, int, dict
 
 STATUS_FIELDS = {
-    "run_id": TEXT, "state": TEXT, "pid": WHOLE, "worker_start_ticks": WHOLE, "device": TEXT, "kind": TEXT,
+    "run_id": TEXT, "state": TEXT, "pid": WHOLE, "worker_start_ticks": WHOLE, "launcher_pid": WHOLE, "device": TEXT, "kind": TEXT,
     "kind_module": TEXT, "created_at": NUMBER, "started_at": NUMBER, "finished_at": NUMBER,
     "cancel_requested_at": NUMBER, "cancel_deadline": NUMBER, "error": TEXT, "error_type": TEXT,
     "log_tail": TEXT, "progress": OBJECT, "summary": OBJECT, "data_pairs": WHOLE, "resumes": WHOLE,

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from rmstudio.errors import BadInput
 from rmstudio.jobs import kinds
+from rmstudio.jobs.processes import ENV_LAUNCHER
 from rmstudio.jobs.queue import dispatch
 from rmstudio.jobs.rundir import (
     RESULT_FILE,
@@ -102,6 +103,12 @@ def load_job(run_dir: Path, raw: dict) -> tuple[kinds.JobKind, object]:
     return kind, kind.read_spec(raw)
 
 
+def _launcher_pid() -> int:
+    """The process that started this worker (named by `processes` in the environment, else the parent)."""
+    text = os.environ.get(ENV_LAUNCHER, "")
+    return int(text) if text.isdigit() else os.getppid()
+
+
 def supervise(run_dir: Path) -> int:
     """Run the job (in this process or through accelerate) and write its final status; returns the exit code."""
     if not (run_dir / SPEC_FILE).is_file():
@@ -110,7 +117,7 @@ def supervise(run_dir: Path) -> int:
     home = None
     try:
         update_status(run_dir, state="running", pid=os.getpid(), worker_start_ticks=process_start_ticks(os.getpid()),
-                      started_at=time.time(), error=None)
+                      launcher_pid=_launcher_pid(), started_at=time.time(), error=None)
         raw = read_spec_fields(run_dir)
         home = raw.get("home")  # the next queued run of this home starts when this one ends
         kind, spec = load_job(run_dir, raw)
