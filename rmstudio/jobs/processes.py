@@ -12,12 +12,23 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from rmstudio.jobs.rundir import LOG_FILE, in_state, log_tail, pid_alive, read_status, update_status
+from rmstudio.jobs.rundir import (
+    LOG_FILE,
+    in_state,
+    log_tail,
+    pid_alive,
+    process_start_ticks,
+    read_status,
+    reap_ended_worker,
+    update_status,
+)
 
 WORKER_MODULE = "rmstudio.jobs.worker"
+ENV_LAUNCHER = "RMSTUDIO_LAUNCHER_PID"
 
 
 def _worker_env() -> dict:
@@ -26,6 +37,7 @@ def _worker_env() -> dict:
     package_root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
     env["PYTHONUNBUFFERED"] = "1"
+    env[ENV_LAUNCHER] = str(os.getpid())  # who started it, even once it is re-parented (reap_ended_worker)
     return env
 
 
@@ -46,8 +58,10 @@ def launch(run_dir: Path) -> subprocess.Popen | None:
     except OSError as exc:
         update_status(run_dir, state="failed", error=f"could not start the worker: {exc}", finished_at=time.time())
         return None
+    threading.Thread(target=proc.wait, name=f"rmstudio-reap-{proc.pid}", daemon=True).start()  # no zombie
     update_status(run_dir, when=in_state("queued"),  # unless a quick worker already wrote its own (final) state
-                  state="running", pid=proc.pid, started_at=time.time(), finished_at=None, error=None)
+                  state="running", pid=proc.pid, worker_start_ticks=process_start_ticks(proc.pid),
+                  started_at=time.time(), finished_at=None, error=None)
     return proc
 
 
@@ -59,15 +73,29 @@ def signal_group(pid: int, sig: int) -> None:
         os.kill(pid, sig)
 
 
+def is_run_worker(status: dict, run_dir: Path) -> bool:
+    """Whether status.json's pid is the live worker started for this run (command line and start time)."""
+    return pid_alive(status.get("pid"), run_dir.name, status.get("worker_start_ticks"))
+
+
+def signal_run_worker(status: dict, run_dir: Path, sig: int) -> bool:
+    """Signal the run's worker group only when the recorded pid is still that worker; returns whether it was."""
+    if not is_run_worker(status, run_dir):
+        return False
+    signal_group(status["pid"], sig)
+    return True
+
+
 def refresh(run_dir: Path, *, dead_state: str = "failed") -> dict:
     """The run's status, after noticing a worker that died without saying so or ignores a cancel."""
     st = read_status(run_dir)
     if st.get("state") != "running":
+        reap_ended_worker(st.get("pid"), st.get("worker_start_ticks"), st.get("launcher_pid"))
         return st
     now = time.time()
-    alive = pid_alive(st.get("pid"), run_dir.name)
+    alive = is_run_worker(st, run_dir)
     if alive and st.get("cancel_deadline") and now > st["cancel_deadline"]:
-        signal_group(st["pid"], signal.SIGKILL)
+        signal_run_worker(st, run_dir, signal.SIGKILL)
         return _mark_if_running(run_dir, state="failed", finished_at=now, log_tail=log_tail(run_dir),
                                 error="the worker did not stop after cancel; it was killed (nothing saved)")
     if alive:

@@ -21,12 +21,13 @@ from pathlib import Path
 
 from rmstudio.errors import BadInput
 from rmstudio.jobs import kinds
-from rmstudio.jobs.processes import launch, refresh, signal_group
+from rmstudio.jobs.processes import launch, refresh, signal_run_worker
 from rmstudio.jobs.rundir import (  # noqa: F401 - status/log helpers are part of the jobs API too
     DISPATCH_LOCK,
     RUN_ID,
     SPEC_FILE,
     in_state,
+    is_unreadable,
     locked,
     log_tail,
     new_run_id,
@@ -36,6 +37,7 @@ from rmstudio.jobs.rundir import (  # noqa: F401 - status/log helpers are part o
     update_status,
 )
 from rmstudio.jobs.rundir import read_metrics as read_run_metrics
+from rmstudio.jobs.runfiles import UNREADABLE, unreadable
 from rmstudio.settings import resolve_home, runs_dir
 
 ACTIVE = ("queued", "running")
@@ -172,6 +174,10 @@ def list_runs(home) -> list[dict]:
     for run_dir in run_dirs(root, newest_first=True):
         with contextlib.suppress(FileNotFoundError):
             st, spec = _refresh_and_advance(home, run_dir), read_spec(run_dir)
+            if not run_dir.is_dir():
+                continue  # deleted while listed
+            if spec.get(UNREADABLE) and not is_unreadable(st):
+                st = unreadable(spec[UNREADABLE])
             summary = st.get("summary") or {}
             start, end = st.get("started_at"), st.get("finished_at")  # time.time() floats
             if start and not end and st.get("state") == "running":
@@ -207,8 +213,8 @@ def cancel(home, run_id: str, *, wait: bool = False, grace: float = CANCEL_GRACE
                        error="cancelled before it started")
     if st.get("state") == "running":
         st = update_status(run_dir, when=_running_without_cancel, cancel_requested_at=now, cancel_deadline=now + grace)
-        if st.get("cancel_requested_at") == now and st.get("pid"):  # this call asked: tell the worker once
-            signal_group(st["pid"], signal.SIGTERM)
+        if st.get("cancel_requested_at") == now:  # this call asked: tell the worker once (if it is ours)
+            signal_run_worker(st, run_dir, signal.SIGTERM)
     while wait and status(home, run_id).get("state") == "running":
         time.sleep(0.2)
     return status(home, run_id)
@@ -254,7 +260,10 @@ def resume(home, run_id: str) -> str:
     if st.get("state") not in RESUMABLE:
         raise BadInput(f"run {run_id} is {st.get('state')}; only {', '.join(RESUMABLE)} runs can be resumed",
                        field="run_id")
-    resumed_from = kinds.kind_of_run(st, read_spec(run_dir)).resume(run_dir)
+    spec = read_spec(run_dir)
+    if spec.get(UNREADABLE):
+        raise BadInput(f"run {run_id} is unreadable: {spec[UNREADABLE]}", field="run_id")
+    resumed_from = kinds.kind_of_run(st, spec).resume(run_dir)
     update_status(run_dir, state="queued", pid=None, started_at=None, finished_at=None, error=None,
                   log_tail=None, cancel_requested_at=None, cancel_deadline=None, summary=None,
                   resumed_from=resumed_from, resumes=int(st.get("resumes") or 0) + 1)

@@ -18,6 +18,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from rmstudio.jobs.runfiles import (
+    METRIC_FIELDS,
+    SPEC_FIELDS,
+    UNREADABLE,
+    problem_with_object,
+    problem_with_status,
+    unreadable,
+)
+
 SPEC_FILE = "spec.json"  # what was asked (the job kind's spec)
 STATUS_FILE = "status.json"  # queued | running | succeeded | failed | cancelled | interrupted, and progress
 METRICS_FILE = "metrics.jsonl"  # one JSON line per log step
@@ -69,16 +78,31 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 
 def read_status(run_dir) -> dict:
-    """status.json of a run directory, or {} when there is none (yet, or any more)."""
-    path = Path(run_dir) / STATUS_FILE
+    """status.json of a run directory, checked (`runfiles`): its fields, or a marked-unreadable status
+    ({"state": "unreadable", "error": "unreadable: <reason>"}) when the file is missing, garbled or mistyped."""
+    stored, problem = _stored_status(Path(run_dir))
+    return unreadable(problem) if problem else stored
+
+
+def _stored_status(run_dir: Path) -> tuple[dict, str | None]:
+    """(the JSON object in status.json or {}, why it cannot be used or None)."""
+    path = run_dir / STATUS_FILE
     for _ in range(3):
         try:
-            return json.loads(path.read_text())
+            data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            return {}
-        except json.JSONDecodeError:  # a writer that does not replace atomically; read again
+            return {}, "status.json is missing"
+        except (ValueError, UnicodeDecodeError):  # a writer that does not replace atomically; read again
             time.sleep(0.05)
-    return {}
+            continue
+        except OSError as exc:
+            return {}, f"status.json cannot be read ({exc.strerror or exc})"
+        return (data if isinstance(data, dict) else {}), problem_with_status(data)
+    return {}, "status.json is not valid JSON"
+
+
+def is_unreadable(status: dict) -> bool:
+    return status.get("state") == UNREADABLE
 
 
 def update_status(run_dir, *, when: Callable[[dict], bool] | None = None, **fields) -> dict:
@@ -92,10 +116,13 @@ def update_status(run_dir, *, when: Callable[[dict], bool] | None = None, **fiel
     """
     run_dir = Path(run_dir)
     with locked(run_dir / STATUS_LOCK):
-        current = read_status(run_dir)
+        stored, problem = _stored_status(run_dir)
+        current = unreadable(problem) if problem and (run_dir / STATUS_FILE).exists() else stored  # missing: new
         if when is None or when(current):
-            current.update(fields)
-            write_json_atomic(run_dir / STATUS_FILE, current)
+            stored.update(fields)
+            write_json_atomic(run_dir / STATUS_FILE, stored)
+            problem = problem_with_status(stored)
+            current = unreadable(problem) if problem else stored
         return current
 
 
@@ -105,10 +132,17 @@ def in_state(state: str) -> Callable[[dict], bool]:
 
 
 def read_spec(run_dir) -> dict:
+    """spec.json's fields, checked (`runfiles`); {"unreadable": reason} when missing, garbled or mistyped."""
     try:
-        return json.loads((Path(run_dir) / SPEC_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+        data = json.loads((Path(run_dir) / SPEC_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {UNREADABLE: "spec.json is missing"}
+    except (ValueError, UnicodeDecodeError):
+        return {UNREADABLE: "spec.json is not valid JSON"}
+    except OSError as exc:
+        return {UNREADABLE: f"spec.json cannot be read ({exc.strerror or exc})"}
+    problem = problem_with_object(data, SPEC_FIELDS, "spec.json")
+    return {UNREADABLE: problem} if problem else data
 
 
 def log_tail(run_dir, lines: int = LOG_TAIL_LINES) -> str:
@@ -124,22 +158,18 @@ def log_tail(run_dir, lines: int = LOG_TAIL_LINES) -> str:
     return "\n".join(data.splitlines()[-lines:])
 
 
-def pid_alive(pid, run_id: str = "rmstudio") -> bool:
-    """True while `pid` is a live (not zombie) process whose command line names `run_id` (its worker).
+def pid_alive(pid, run_id: str = "rmstudio", start_ticks=None) -> bool:
+    """True while `pid` is a live (not zombie) process whose command line names `run_id` (its worker) and,
+    when `start_ticks` was recorded, whose start time (/proc/<pid>/stat field 22) is that one.
 
-    An empty command line is not proof of death: a process that has just been exec'd (the parent's
-    Popen has returned, the kernel has not yet filled in the new arguments) and one that is exiting
-    both read as empty; measured here, 7 of 300 reads right after Popen on a busy CPU. Only a kernel
-    thread (which may reuse a pid) reads empty for good.
+    `pid` comes from a run file (untrusted): anything but a positive int (-1 would mean every process)
+    is no worker. An empty command line is not proof of death: a process that has just been exec'd (the
+    parent's Popen has returned, the kernel has not yet filled in the new arguments) and one that is
+    exiting both read as empty; measured here, 7 of 300 reads right after Popen on a busy CPU. Only a
+    kernel thread (which may reuse a pid) reads empty for good.
     """
-    if not pid:
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
-    try:
-        reaped, _ = os.waitpid(pid, os.WNOHANG)  # our own child: collect it if it has ended
-        if reaped:
-            return False
-    except ChildProcessError:
-        pass
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -148,7 +178,10 @@ def pid_alive(pid, run_id: str = "rmstudio") -> bool:
         pass  # another user's process: /proc still tells whether it is this run's worker
     try:
         fields = _proc_stat_fields(pid)
+        if start_ticks is not None and int(fields[19]) != start_ticks:
+            return False  # the pid now belongs to another process
         if fields[0] in ("Z", "X"):
+            _reap_if_our_child(pid, fields)
             return False
         cmdline = _proc_cmdline(pid)
     except (OSError, IndexError, ValueError):
@@ -156,6 +189,39 @@ def pid_alive(pid, run_id: str = "rmstudio") -> bool:
     if not cmdline:
         return not int(fields[6]) & PF_KTHREAD
     return run_id.encode() in cmdline  # else: the pid was reused
+
+
+def _reap_if_our_child(pid: int, fields: list[str]) -> None:
+    """Collect the exit status of a zombie worker this process is the parent of (so none stays <defunct>)."""
+    if int(fields[1]) == os.getpid():
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def reap_ended_worker(pid, start_ticks, launcher_pid) -> None:
+    """Collect a run's ended worker if it is a zombie child of this process, identified by pid and start time.
+
+    A worker started by another worker (the next queued run) is re-parented when that worker exits, to
+    init or to the nearest subreaper, which may be this app (the app as a container's pid 1): nobody
+    else waits for it. The start time makes sure no other child's exit status is taken, and a worker this
+    process started itself (`launcher_pid`) is left to the Popen that waits for it.
+    """
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or not isinstance(start_ticks, int):
+        return
+    if not isinstance(launcher_pid, int) or launcher_pid == os.getpid():
+        return  # not known to be adopted
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        fields = _proc_stat_fields(pid)
+        if int(fields[19]) == start_ticks and fields[0] in ("Z", "X"):
+            _reap_if_our_child(pid, fields)
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """When `pid` started, in clock ticks after boot (/proc/<pid>/stat field 22); None without /proc."""
+    try:
+        return int(_proc_stat_fields(pid)[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 PF_KTHREAD = 0x00200000  # /proc/<pid>/stat "flags": a kernel thread
@@ -184,7 +250,8 @@ def drop_metrics_after(run_dir: Path, step: int) -> None:
 
 def _step_of(line: str) -> float:
     try:
-        return float(json.loads(line).get("step") or 0)
+        step = json.loads(line).get("step") or 0
+        return float(step) if isinstance(step, (int, float)) else float("inf")
     except (ValueError, AttributeError):
         return float("inf")
 
@@ -211,6 +278,9 @@ def read_metrics(run_dir, since: int = 0) -> list[dict]:
             record = json.loads(line)
         except ValueError:
             continue  # blank or garbled: not a record, not counted
+        if problem_with_object(record, METRIC_FIELDS, "metrics line"):
+            count += 1  # a line of the wrong shape: counted (it is a line), never handed to a reader
+            continue
         if count >= since:
             records.append(record)
         count += 1

@@ -29,8 +29,19 @@ from pathlib import Path
 
 from rmstudio.errors import BadInput
 from rmstudio.jobs import kinds
+from rmstudio.jobs.processes import ENV_LAUNCHER
 from rmstudio.jobs.queue import dispatch
-from rmstudio.jobs.rundir import RESULT_FILE, SPEC_FILE, STOP_FILE, log_tail, read_status, update_status
+from rmstudio.jobs.rundir import (
+    RESULT_FILE,
+    SPEC_FILE,
+    STOP_FILE,
+    log_tail,
+    process_start_ticks,
+    read_spec,
+    read_status,
+    update_status,
+)
+from rmstudio.jobs.runfiles import UNREADABLE
 
 ENV_SUPERVISOR = "RMSTUDIO_SUPERVISOR_PID"
 DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -79,13 +90,10 @@ def _dispatch_next(spec_home: str | None) -> None:
 
 
 def read_spec_fields(run_dir: Path) -> dict:
-    """spec.json's fields; BadInput when it is not a JSON object."""
-    try:
-        raw = json.loads((run_dir / SPEC_FILE).read_text())
-    except ValueError as exc:
-        raise BadInput(f"cannot read the run's spec: {exc}", source=str(run_dir / SPEC_FILE)) from exc
-    if not isinstance(raw, dict):
-        raise BadInput(f"the run's spec must be a JSON object, not {type(raw).__name__}", source=str(run_dir / SPEC_FILE))
+    """spec.json's fields (checked by `rundir.read_spec`); BadInput naming the problem when it is unreadable."""
+    raw = read_spec(run_dir)
+    if raw.get(UNREADABLE):
+        raise BadInput(f"cannot read the run's spec: {raw[UNREADABLE]}", source=str(run_dir / SPEC_FILE))
     return raw
 
 
@@ -95,6 +103,12 @@ def load_job(run_dir: Path, raw: dict) -> tuple[kinds.JobKind, object]:
     return kind, kind.read_spec(raw)
 
 
+def _launcher_pid() -> int:
+    """The process that started this worker (named by `processes` in the environment, else the parent)."""
+    text = os.environ.get(ENV_LAUNCHER, "")
+    return int(text) if text.isdigit() else os.getppid()
+
+
 def supervise(run_dir: Path) -> int:
     """Run the job (in this process or through accelerate) and write its final status; returns the exit code."""
     if not (run_dir / SPEC_FILE).is_file():
@@ -102,7 +116,8 @@ def supervise(run_dir: Path) -> int:
         return 2
     home = None
     try:
-        update_status(run_dir, state="running", pid=os.getpid(), started_at=time.time(), error=None)
+        update_status(run_dir, state="running", pid=os.getpid(), worker_start_ticks=process_start_ticks(os.getpid()),
+                      launcher_pid=_launcher_pid(), started_at=time.time(), error=None)
         raw = read_spec_fields(run_dir)
         home = raw.get("home")  # the next queued run of this home starts when this one ends
         kind, spec = load_job(run_dir, raw)

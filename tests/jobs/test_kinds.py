@@ -79,3 +79,48 @@ def test_an_unknown_kind_in_the_run_files_fails_the_run_with_a_clear_message(tmp
     st = finished(tmp_path, run_dir.name)
     assert st["state"] == "failed" and st["error_type"] == "BadInput"
     assert "unknown job kind 'no-such-kind'" in st["error"] and "train" in st["error"]
+
+
+BROKEN_STATUSES = ["null", "[1, 2]", '{"state": 3}', '{"state": "running", "pid": "12"}',
+                   '{"state": "succeeded", "summary": []}', '{"state": "done"}', "{not json"]
+
+
+@pytest.mark.parametrize("broken", BROKEN_STATUSES)
+def test_a_broken_run_is_listed_unreadable_and_the_queue_still_runs_new_jobs(tmp_path, broken):
+    """Run files are untrusted input: a status.json of the wrong shape marks only its own run."""
+    bad = tmp_path / "runs" / "20200101-000000-0000"
+    bad.mkdir(parents=True)
+    (bad / "status.json").write_text(broken)
+    (bad / "spec.json").write_text('{"model": "default"}')
+    code, listed = _cli_jobs_list(tmp_path)
+    assert code == 0 and listed["runs"][0]["state"] == "unreadable"
+    assert listed["runs"][0]["error"].startswith("unreadable: status.json")
+    run_id = jobs.submit(tmp_path, EchoSpec(words=["still", "works"]))
+    assert finished(tmp_path, run_id)["state"] == "succeeded"
+    assert {r["run_id"]: r["state"] for r in jobs.list_runs(tmp_path)} == {
+        run_id: "succeeded", bad.name: "unreadable"}
+    assert (bad / "status.json").read_text() == broken  # left as it was
+    assert jobs.status(tmp_path, bad.name)["state"] == "unreadable"
+    assert jobs.cancel(tmp_path, bad.name)["state"] == "unreadable"
+    with pytest.raises(BadInput):
+        jobs.resume(tmp_path, bad.name)
+
+
+def test_a_broken_spec_or_metrics_line_marks_only_what_it_breaks(tmp_path):
+    run_id = jobs.submit(tmp_path, EchoSpec(words=["ok"]))
+    finished(tmp_path, run_id)
+    run_dir = tmp_path / "runs" / run_id
+    (run_dir / "metrics.jsonl").write_text('[1]\n{"step": "x"}\n{"step": 1, "loss": {"a": 1}}\n{"step": 2, "loss": 0.5}\n')
+    assert jobs.read_metrics(tmp_path, run_id) == [{"step": 2, "loss": 0.5}]
+    (run_dir / "spec.json").write_text('{"model": ["a"]}')
+    [row] = jobs.list_runs(tmp_path)
+    assert row["state"] == "unreadable" and "spec.json field 'model'" in row["error"]
+
+
+def _cli_jobs_list(home: Path) -> tuple[int, dict]:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "rmstudio", "jobs", "list", "--home", str(home)],
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=300)
+    return proc.returncode, json.loads(proc.stdout.strip().splitlines()[-1])

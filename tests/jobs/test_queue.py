@@ -62,7 +62,7 @@ def sleeper(run_dir: Path, ignore_term: bool = False) -> subprocess.Popen:
     code += "pathlib.Path(sys.argv[1]).touch()\ntime.sleep(120)\n"
     proc = subprocess.Popen([sys.executable, "-c", code, str(ready), "-m", "rmstudio.jobs.worker", str(run_dir)],
                             start_new_session=True)
-    jobs.update_status(run_dir, pid=proc.pid)
+    jobs.update_status(run_dir, pid=proc.pid, worker_start_ticks=rundir.process_start_ticks(proc.pid))  # as launch
     if ignore_term:
         wait_until(ready.exists, timeout=60, every=0.05, what="the stand-in worker to ignore SIGTERM")
     return proc
@@ -155,6 +155,28 @@ def _is_kernel_thread(pid: int) -> bool:
         return bool(int(rundir._proc_stat_fields(pid)[6]) & rundir.PF_KTHREAD)
     except (OSError, IndexError, ValueError):
         return False
+
+
+@pytest.mark.parametrize("recorded", ["another process", -1, 0, "a string", "a stale start time"])
+def test_jobs_cancel_never_signals_a_process_that_is_not_the_runs_worker(tmp_path, recorded):
+    """status.json's pid is untrusted: a stale pid (now another program, or the worker's pid reused), -1
+    (every process of the user) or a mistyped one is never signalled by the real `jobs cancel`."""
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        run_dir = fake_run(tmp_path, state="running")
+        pid = {"another process": other.pid, "a stale start time": other.pid}.get(recorded, recorded)
+        jobs.update_status(run_dir, pid=pid)
+        if recorded == "a stale start time":  # a worker's command line, but not the process started for the run
+            other.kill()
+            other.wait()
+            other = sleeper(run_dir)
+            jobs.update_status(run_dir, worker_start_ticks=rundir.process_start_ticks(other.pid) - 1)
+        code, out, err = run_cli("jobs", "cancel", run_dir.name, "--home", str(tmp_path), "--no-wait")
+        assert code == 0, err
+        assert other.poll() is None  # left alone
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_cancel_queued_run_never_starts(tmp_path):

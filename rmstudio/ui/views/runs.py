@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from rmstudio.jobs.rundir import CHECKPOINT_DIR, METRICS_FILE, STATUS_FILE
+from rmstudio.jobs.runfiles import UNREADABLE
 
 RUN_COLUMNS = ["Run", "Job", "Status", "Model", "Pairs", "Eval accuracy", "Duration", "Started"]
 
@@ -76,7 +77,7 @@ def runs_table(runs: list[dict]) -> pd.DataFrame:
         [
             run.get("run_id", ""),
             run.get("kind") or "train",
-            run.get("state", ""),
+            run.get("error") if run.get("state") == UNREADABLE else run.get("state", ""),
             model_label(run.get("model")),
             run.get("data_pairs") if run.get("data_pairs") is not None else "",
             format_share(run.get("eval_accuracy")),
@@ -185,7 +186,7 @@ def progress_html(status: dict | None) -> str:
         text = "waiting for the first step" if state in ("queued", "running") else ""
     if state == "running" and eta is not None:
         text += f" · ETA {format_duration(eta)}"
-    error = status.get("error") if state in ("failed", "interrupted", "cancelled") else None
+    error = status.get("error") if state in ("failed", "interrupted", "cancelled", UNREADABLE) else None
     detail = f'<div class="rm-error">{html.escape(str(error))}</div>' if error else ""
     return (f'<div class="rm-progress" data-state="{html.escape(state)}"><div><strong>Run {run_id}</strong>: '
             f'<span class="rm-state">{html.escape(state)}</span> {html.escape(text)}</div>{bar}{detail}</div>')

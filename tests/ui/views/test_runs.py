@@ -102,3 +102,18 @@ def test_runs_dir_fingerprint_follows_every_runs_status(tmp_path):
     before = run_views.runs_dir_fingerprint(tmp_path)
     jobs.update_status(b, state="running", pid=12345)
     assert run_views.runs_dir_fingerprint(tmp_path) != before
+
+
+def test_a_run_with_a_null_status_still_renders_as_unreadable(tmp_path):
+    run_dir = tmp_path / "runs" / "20261125-090000-aaaa"
+    run_dir.mkdir(parents=True)
+    (run_dir / "status.json").write_text("null")
+    (run_dir / "spec.json").write_text('{"model": "default"}')
+    runs = jobs.list_runs(tmp_path)
+    table = run_views.runs_table(runs)
+    assert table.iloc[0]["Status"] == "unreadable: status.json holds null, not a JSON object"
+    followed = run_views.run_to_follow(runs)
+    page = run_views.progress_html(jobs.status(tmp_path, followed["run_id"]))
+    assert "unreadable: status.json holds null" in page
+    loss, acc = run_views.metric_frames(jobs.read_metrics(tmp_path, followed["run_id"]))
+    assert loss.empty and acc.empty and run_views.finished_checkpoints(runs) == []
