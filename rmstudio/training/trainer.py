@@ -164,16 +164,49 @@ def _frozen_weights_dtype(spec: TrainSpec):
 
 
 def _trainer_class():
+    import torch
     from trl import RewardTrainer
 
     class PairTrainer(RewardTrainer):
-        """RewardTrainer that keeps the `length` column for length-grouped batches."""
+        """RewardTrainer that keeps the `length` column for length-grouped batches, and whose eval accuracy
+        and margin are over pairs, as `eval` computes them (`metrics.pairwise_accuracy` of the margins).
+
+        TRL averages per-batch means, so a short last eval batch (161 pairs = 10 x 16 + 1) weighs as much
+        as a full one and the figure is a multiple of 1/176, not 1/161. Here every held-out pair's margin is
+        gathered (`gather_for_metrics` drops the samples repeated to even out processes) and the figures
+        are computed once over all of them when the evaluation is logged."""
+
+        def __init__(self, *args, **kwargs):
+            self._eval_pair_margins: list = []
+            super().__init__(*args, **kwargs)
 
         def _set_signature_columns_if_needed(self):
             if self._signature_columns is None:
                 self._signature_columns = ["chosen_ids", "rejected_ids", "margin", "length"]
 
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            loss, outputs = super().compute_loss(model, inputs, True, num_items_in_batch)
+            if not self.model.training:
+                chosen, rejected = torch.chunk(outputs.logits.detach().squeeze(-1), chunks=2)
+                margins = self.accelerator.gather_for_metrics(chosen - rejected)
+                self._eval_pair_margins.append(margins.float().cpu())
+            return (loss, outputs) if return_outputs else loss
+
+        def log(self, logs, start_time=None):
+            if not self.model.training and self._eval_pair_margins:
+                self._metrics["eval"].update(eval_figures_over_pairs(torch.cat(self._eval_pair_margins)))
+            self._eval_pair_margins = []
+            super().log(logs, start_time)
+
     return PairTrainer
+
+
+def eval_figures_over_pairs(margins) -> dict:
+    """TRL's eval `accuracy` and `margin` entries (lists of one value) computed over the pairs themselves."""
+    from rmstudio.scoring import metrics
+
+    values = margins.numpy()
+    return {"accuracy": [metrics.pairwise_accuracy(values)], "margin": [float(values.mean())]}
 
 
 def lora_config(hp: dict):

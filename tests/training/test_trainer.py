@@ -347,3 +347,51 @@ def test_hub_id_goes_through_the_hub_loader_and_offline_failure_is_bad_input(mon
     assert resolve_model_path("Qwen/Qwen2.5-0.5B-Instruct") == "Qwen/Qwen2.5-0.5B-Instruct"
     with pytest.raises(BadInput, match="Hub id"):
         load_config("rmstudio-test/no-such-model")
+
+
+def test_eval_figures_are_over_pairs_not_an_average_of_batch_means():
+    import torch
+
+    from rmstudio.training.trainer import eval_figures_over_pairs
+
+    # 16 pairs of which 8 are right, then a last batch of 1 right pair: 9/17, not (8/16 + 1) / 2.
+    margins = torch.tensor([1.0] * 8 + [-1.0] * 8 + [2.0])
+    figures = eval_figures_over_pairs(margins)
+    assert figures["accuracy"] == [9 / 17]
+    assert figures["margin"] == [pytest.approx(2.0 / 17)]
+
+
+# --- a real (tiny) run: the in-training eval is the final eval of the same weights on the same pairs -----------
+@pytest.mark.slow
+def test_last_in_training_eval_equals_eval_of_the_checkpoint_on_the_held_out_split(tmp_path):
+    from rmstudio.data.demo import write_labeled_demo
+    from rmstudio.evaluation.compare import evaluate
+    from rmstudio.evaluation.pairs import run_eval_rows
+    from rmstudio.jobs.rundir import METRICS_FILE, SPEC_FILE
+    from rmstudio.training import trainer as training
+
+    write_labeled_demo(tmp_path / "demo.jsonl")
+    spec = TrainSpec(
+        data=str(tmp_path / "demo.jsonl"),
+        max_steps=2,
+        eval_steps=2,  # the trainer evaluates the final weights
+        batch_size=4,  # eval batches of 16
+        max_pairs=170,
+        eval_fraction=0.1,
+        learning_rate=1e-3,
+        max_length=64,
+    )
+    (tmp_path / "run").mkdir()
+    spec.to_json(tmp_path / "run" / SPEC_FILE)  # as the queue writes it: `eval RUN_DIR` reads it
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        summary = training.run(spec, tmp_path / "run")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    held_out = run_eval_rows(tmp_path / "run")
+    assert summary["eval_pairs"] == len(held_out) and len(held_out) % 16 != 0
+    lines = [json.loads(line) for line in (tmp_path / "run" / METRICS_FILE).read_text().splitlines()]
+    in_training = [line for line in lines if line["eval_loss"] is not None and line["step"] == 2][0]
+    report = evaluate([summary["checkpoint"]], str(tmp_path / "run"), save=False)
+    assert report["pairs"] == len(held_out)
+    assert in_training["eval_accuracy"] == report["results"][0]["accuracy"] == summary["eval_accuracy"]
