@@ -58,9 +58,10 @@ def launch(run_dir: Path) -> subprocess.Popen | None:
     except OSError as exc:
         update_status(run_dir, state="failed", error=f"could not start the worker: {exc}", finished_at=time.time())
         return None
+    start_ticks = process_start_ticks(proc.pid)  # read before the reaper thread can collect a quick exit
     threading.Thread(target=proc.wait, name=f"rmstudio-reap-{proc.pid}", daemon=True).start()  # no zombie
     update_status(run_dir, when=in_state("queued"),  # unless a quick worker already wrote its own (final) state
-                  state="running", pid=proc.pid, worker_start_ticks=process_start_ticks(proc.pid),
+                  state="running", pid=proc.pid, worker_start_ticks=start_ticks,
                   started_at=time.time(), finished_at=None, error=None)
     return proc
 
