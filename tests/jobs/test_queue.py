@@ -392,7 +392,8 @@ def test_killed_worker_is_interrupted_then_resumes_from_its_checkpoint(home, pai
     saved = wait_until(lambda: last_trainer_checkpoint(run_dir), what="an intermediate checkpoint")
     pid = jobs.read_status(run_dir)["pid"]
     os.kill(pid, signal.SIGKILL)  # like the OOM killer, or a machine restart
-    os.waitpid(pid, 0)  # this test process started it (submit -> dispatch): wait until it is gone
+    # the dispatcher's reaper thread collects it (no zombie): wait until the pid is gone
+    wait_until(lambda: not Path(f"/proc/{pid}").exists(), what="the killed worker to be reaped")
 
     assert jobs.recover(home) == [run]  # what the app does when it starts again
     st = jobs.status(home, run)
