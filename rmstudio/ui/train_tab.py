@@ -81,15 +81,21 @@ def build_train_tab(ctx: StudioContext) -> None:
             resume_btn: gr.update(interactive=admin and state in jobs.RESUMABLE),
         }
 
-    def on_load(request: gr.Request):
+    fill, fill_inputs, fill_outputs = form.fill
+
+    def on_load(preset, model_source, model_text, request: gr.Request):
+        """The runs, the Advanced fields filled from the preset, then Train enabled, in one page-load event.
+
+        One event, not a `.then` chain: each link of a chain is sent by the client when it hears that the
+        previous one ended, so a lost completion (seen in CI: the page showed the runs, Train stayed
+        disabled) stalled the page for good. Train is enabled only once the fields show the preset's values,
+        so unchanged fields are not sent as overrides, and a click cannot be overtaken by this drawing."""
         out = draw(None, request, choose=True)
         admin = ctx.is_admin(request)
         out[admin_note] = "" if admin else "*Only admins can start, cancel or resume training.*"
+        out.update(zip(fill_outputs, fill(preset, model_source, model_text), strict=True))
+        out[train_btn] = gr.update(interactive=admin)
         return out
-
-    def enable_train(request: gr.Request):
-        """After the form shows the preset's values (so unchanged fields are not sent as overrides)."""
-        return gr.update(interactive=ctx.is_admin(request))
 
     def on_tick(run_id, last, request: gr.Request):
         """Redraw only when the shown run's files (or the list of runs) changed since the last draw."""
@@ -136,11 +142,7 @@ def build_train_tab(ctx: StudioContext) -> None:
         return draw(run_id, request)
 
     quiet = {"show_progress": "hidden", "concurrency_limit": None}
-    fill, fill_inputs, fill_outputs = form.fill
-    # In sequence, so a click on Train can never be overtaken by the page-load drawing of the runs.
-    train_form.on_load(ctx, on_load, inputs=[], outputs=[*view_outputs, admin_note]).then(
-        fill, inputs=fill_inputs, outputs=fill_outputs, **quiet, api_visibility="private").then(
-        enable_train, inputs=None, outputs=train_btn, **quiet, api_visibility="private")
+    train_form.on_load(ctx, on_load, inputs=fill_inputs, outputs=[*view_outputs, admin_note, *fill_outputs, train_btn])
     # "multiple": a tick whose answer never comes must not stop this page's polling for good, as it would
     # with the default "once" (no new tick while one is pending). One way it can happen, read in Gradio's
     # client: it opens the event stream only when it is closed, so an event joining just as the server

@@ -69,7 +69,7 @@ def server_log_on_failure(request):
 
 def servers_of(request) -> list[Server]:
     """The servers among the test's fixture values (also inside tuples, like test_compare's `trained`)."""
-    values = [request.getfixturevalue(name) for name in request.fixturenames if name != "request"]
+    values = list(request.node.funcargs.values())  # not getfixturevalue: some are torn down by now
     values += [item for value in values if isinstance(value, tuple) for item in value]
     return [value for value in values if isinstance(value, Server)]
 
