@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from rmstudio.errors import BadInput
 from rmstudio.store.base import StoreBase
 from rmstudio.store.pairs import Pair, read_pair
-from rmstudio.store.queries import current_labels, still_to_label
+from rmstudio.store.queries import JUDGEMENT, current_labels, still_to_label
 from rmstudio.store.schema import IMPORT_ANNOTATOR
 
 CHOICES = ("a", "b", "tie", "both_bad", "skip")
@@ -134,7 +134,7 @@ def _lease(db: sqlite3.Connection, pair_id: int, annotator: str, until: float) -
 def _retract(db: sqlite3.Connection, pair_id: int, annotator: str, now: float) -> None:
     """Mark the annotator's current labels of the pair undone, and stop counting them."""
     counted = db.execute(
-        "SELECT COUNT(*) FROM labels WHERE pair_id = ? AND annotator = ? AND undone_at IS NULL AND choice != 'skip'",
+        f"SELECT COUNT(*) FROM labels WHERE pair_id = ? AND annotator = ? AND undone_at IS NULL AND {JUDGEMENT}",
         (pair_id, annotator),
     ).fetchone()[0]
     db.execute("UPDATE labels SET undone_at = ? WHERE pair_id = ? AND annotator = ? AND undone_at IS NULL",

@@ -1,4 +1,18 @@
-"""Read-only queries over the store: statistics, the paged pair browser, labels, and the training set."""
+"""Read-only queries over the store: statistics, the paged pair browser, labels, and the training set.
+
+How labels are counted — one definition, used by the Label tab's progress line, the Data tab's statistics
+and `python -m rmstudio stats` alike:
+
+- a **label** is a current (not undone) judgement of a pair: "a", "b", "tie" or "both_bad" (an imported
+  labeled pair carries one, by the reserved annotator "import");
+- a **skip** is recorded but is not a label: the pair stays to label for the others (it still counts in
+  "left to label"), and `next_pair` does not offer it again to the annotator who skipped it;
+- a pair is **labeled** when it has at least one label (or came labeled with an import);
+- **left to label**: pairs not imported with fewer labels than the home's overlap (skips do not count);
+- **today**: labels (and, separately, skips) people gave since the start of the UTC day;
+- **usable for training**: labeled pairs whose labels have a majority for "a" or "b". Ties and both-bad are
+  labels, but they resolve nothing for training: such pairs (and disagreements) are counted as excluded.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +22,13 @@ from collections.abc import Iterator
 
 from rmstudio.store.schema import IMPORT_ANNOTATOR, decode_text
 
-_VOTES = """
+JUDGEMENT = "choice != 'skip'"
+"""The SQL condition on `labels` of a label that counts (a judgement, not a skip)."""
+
+_VOTES = f"""
 SELECT p.id, p.prompt, p.response_a, p.response_b, p.is_chat, p.category, p.margin, p.external_id,
        SUM(l.choice = 'a') AS votes_a, SUM(l.choice = 'b') AS votes_b, COUNT(*) AS votes
-FROM pairs p JOIN labels l ON l.pair_id = p.id AND l.undone_at IS NULL AND l.choice != 'skip'
+FROM pairs p JOIN labels l ON l.pair_id = p.id AND l.undone_at IS NULL AND l.{JUDGEMENT}
 GROUP BY p.id ORDER BY p.id
 """
 
@@ -50,18 +67,20 @@ def resolution_counts(db: sqlite3.Connection) -> dict:
 
 
 def compute_stats(db: sqlite3.Connection, *, overlap: int = 1) -> dict:
+    """Counts of pairs and labels as the module docstring defines them, by choice, annotator and category."""
     one = lambda sql, *args: db.execute(sql, args).fetchone()[0]  # noqa: E731
     by_choice = {r[0]: r[1] for r in db.execute(
         "SELECT choice, COUNT(*) FROM labels WHERE undone_at IS NULL GROUP BY choice ORDER BY choice")}
+    skips = by_choice.pop("skip", 0)
     annotators = {}
     for r in db.execute(
-        "SELECT annotator, COUNT(*) AS labels, SUM(choice = shown_left) AS left_picks,"
-        " SUM(choice IN ('a', 'b')) AS decisive, MIN(created_at) AS first, MAX(created_at) AS last"
+        f"SELECT annotator, SUM({JUDGEMENT}) AS labels, SUM(choice = 'skip') AS skips,"
+        " SUM(choice = shown_left) AS left_picks, SUM(choice IN ('a', 'b')) AS decisive"
         " FROM labels WHERE undone_at IS NULL GROUP BY annotator ORDER BY annotator"
     ):
         decisive = r["decisive"] or 0
         annotators[r["annotator"]] = {
-            "labels": r["labels"],
+            "labels": r["labels"], "skips": r["skips"],
             "left_share": round(r["left_picks"] / decisive, 4) if decisive and r["left_picks"] is not None else None,
         }
     by_category = {(r[0] or "(none)"): r[1] for r in db.execute(
@@ -71,13 +90,21 @@ def compute_stats(db: sqlite3.Connection, *, overlap: int = 1) -> dict:
         "labeled_pairs": one("SELECT COUNT(*) FROM pairs WHERE imported = 1 OR n_labels > 0"),
         "remaining": one(f"SELECT COUNT(*) FROM pairs p WHERE {still_to_label(overlap)}"),
         "labels": sum(by_choice.values()),
-        "labeled_today": one("SELECT COUNT(*) FROM labels WHERE undone_at IS NULL AND annotator != ?"
-                             " AND created_at >= ?", IMPORT_ANNOTATOR, day_start()),
+        "skips": skips,
+        **todays_labels(db),
         "labels_by_choice": by_choice,
         "annotators": annotators,
         "pairs_by_category": by_category,
         **resolution_counts(db),
     }
+
+
+def todays_labels(db: sqlite3.Connection, annotator: str | None = None) -> dict:
+    """Labels and skips given today (UTC day) by `annotator`, or by every person when None (imports left out)."""
+    who, args = ("annotator = ?", annotator) if annotator else ("annotator != ?", IMPORT_ANNOTATOR)
+    row = db.execute(f"SELECT SUM({JUDGEMENT}), SUM(choice = 'skip') FROM labels"
+                     f" WHERE undone_at IS NULL AND {who} AND created_at >= ?", (args, day_start())).fetchone()
+    return {"labeled_today": row[0] or 0, "skipped_today": row[1] or 0}
 
 
 def day_start() -> float:
@@ -87,16 +114,12 @@ def day_start() -> float:
 
 
 def label_progress(db: sqlite3.Connection, annotator: str | None, *, overlap: int = 1) -> dict:
-    """Pairs in the store, pairs still open for labeling, and labels `annotator` gave today (UTC day)."""
+    """Pairs in the store, pairs left to label, and the labels and skips `annotator` gave today (UTC day)."""
     one = lambda sql, *args: db.execute(sql, args).fetchone()[0]  # noqa: E731
-    mine = 0
-    if annotator:
-        mine = one("SELECT COUNT(*) FROM labels WHERE annotator = ? AND undone_at IS NULL AND created_at >= ?",
-                   annotator, day_start())
     return {
         "pairs": one("SELECT COUNT(*) FROM pairs"),
         "remaining": one(f"SELECT COUNT(*) FROM pairs p WHERE {still_to_label(overlap)}"),
-        "labeled_today": mine,
+        **(todays_labels(db, annotator) if annotator else {"labeled_today": 0, "skipped_today": 0}),
     }
 
 

@@ -65,9 +65,13 @@ def choice_for(side: str, left: str) -> str:
 
 
 def progress_line(ctx: StudioContext, annotator: str) -> str:
-    """"alice labeled 12 today · 88 of 100 pairs left to label" (Markdown, the name escaped)."""
+    """"alice labeled 12 today (1 skipped) · 88 of 100 pairs left to label" (Markdown, the name escaped).
+
+    Counted as the store defines it (store/queries.py): a skip is no label and leaves the pair to label.
+    """
     counts = ctx.store.progress(annotator)
-    return (f"**{html.escape(annotator)}** labeled **{counts['labeled_today']:,}** today · "
+    skipped = f" ({counts['skipped_today']:,} skipped)" if counts["skipped_today"] else ""
+    return (f"**{html.escape(annotator)}** labeled **{counts['labeled_today']:,}** today{skipped} · "
             f"**{counts['remaining']:,}** of {counts['pairs']:,} pairs left to label")
 
 

@@ -134,9 +134,11 @@ def category_choices(store: PreferenceStore) -> list[str]:
 
 
 def stats_summary(stats: dict) -> str:
+    """The store's counts in one line, as store/queries.py defines them (a skip is no label)."""
+    skips = f" · {stats['skips']:,} skipped ({stats['skipped_today']:,} today)" if stats["skips"] else ""
     return (f"**{stats['pairs']:,}** pairs · **{stats['labeled_pairs']:,}** labeled · "
             f"**{stats['remaining']:,}** left to label · **{stats['labels']:,}** labels "
-            f"({stats['labeled_today']:,} today) · **{stats['training_pairs']:,}** usable for training "
+            f"({stats['labeled_today']:,} today){skips} · **{stats['training_pairs']:,}** usable for training "
             f"({stats['excluded_pairs']:,} excluded: ties, both bad, disagreements)")
 
 
