@@ -262,7 +262,8 @@ def run(spec: TrainSpec, run_dir, on_log=None, update_status=None) -> dict:
     device = precision(spec, backbone.num_parameters)
     args = reward_config(spec, run_dir, hp, device, len(train.rows), bool(held.rows))
     files = RunFilesCallback(
-        run_dir, stop, save_every_seconds=spec.save_every_seconds, on_log=on_log, update_status=update_status
+        run_dir, stop, save_every_seconds=spec.save_every_seconds, on_log=on_log, update_status=update_status,
+        eval_batches=-(-len(held.rows) // args.per_device_eval_batch_size),
     )
     trainer = _trainer_class()(
         model=backbone.model,
