@@ -61,6 +61,67 @@ def bootstrap_ci(hits, *, n_boot: int = 2000, level: float = 0.95, seed: int = 0
     return [float(low), float(high)]
 
 
+def mcnemar_exact(hits_a, hits_b) -> float:
+    """Two-sided exact McNemar p-value of two checkpoints' 0/1 outcomes on the same pairs.
+
+    Only the discordant pairs (one right, the other wrong) tell the two apart; under "equally accurate"
+    each of them goes either way with probability 1/2, so the test is a binomial test on them (scipy).
+    1.0 when no pair is discordant.
+    """
+    from scipy.stats import binomtest
+
+    only_a, only_b = _discordant(hits_a, hits_b)
+    if only_a + only_b == 0:
+        return 1.0
+    return float(binomtest(only_a, only_a + only_b, 0.5, alternative="two-sided").pvalue)
+
+
+def paired_difference_ci(hits_a, hits_b, *, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> list[float]:
+    """Percentile bootstrap interval of accuracy(a) - accuracy(b), resampling the pairs (paired: both
+    checkpoints keep their outcomes on a resampled pair).
+
+    A pair's difference is +1 (only a right), -1 (only b right) or 0, so resampling n pairs draws the
+    counts of the three kinds from a multinomial: exact, O(n_boot) whatever n is (like `bootstrap_ci`).
+    """
+    only_a, only_b = _discordant(hits_a, hits_b)
+    n = np.asarray(hits_a).size
+    if n == 0:
+        return [float("nan"), float("nan")]
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n, [only_a / n, only_b / n, (n - only_a - only_b) / n], size=n_boot)
+    resampled = (counts[:, 0] - counts[:, 1]) / n
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(resampled, [tail, 1.0 - tail])
+    return [float(low), float(high)]
+
+
+def paired_comparisons(margins_by_checkpoint: dict[str, Sequence[float]], *, n_boot: int = 2000,
+                       seed: int = 0) -> list[dict]:
+    """For every two checkpoints scored on the same pairs: {a, b, difference (accuracy a - b), ci (95%
+    paired bootstrap), p_value (exact McNemar)}. Whether a difference is real is read from these, not
+    from two overlapping single-checkpoint intervals."""
+    names = list(margins_by_checkpoint)
+    hits = {name: correct(margins_by_checkpoint[name]) for name in names}
+    rows = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            rows.append({
+                "a": a, "b": b,
+                "difference": pairwise_accuracy(margins_by_checkpoint[a]) - pairwise_accuracy(margins_by_checkpoint[b]),
+                "ci": paired_difference_ci(hits[a], hits[b], n_boot=n_boot, seed=seed),
+                "p_value": mcnemar_exact(hits[a], hits[b]),
+            })
+    return rows
+
+
+def _discordant(hits_a, hits_b) -> tuple[int, int]:
+    """(pairs only a got right, pairs only b got right)."""
+    a, b = np.asarray(hits_a, dtype=bool), np.asarray(hits_b, dtype=bool)
+    if a.shape != b.shape:
+        raise ValueError("both checkpoints need an outcome for the same pairs")
+    return int((a & ~b).sum()), int((~a & b).sum())
+
+
 def accuracy_by_category(margins, categories: Sequence[str | None]) -> dict[str, dict]:
     """{category: {"accuracy", "pairs"}} over pairs that carry a category; {} when none does."""
     margins = np.asarray(margins, dtype=np.float64)

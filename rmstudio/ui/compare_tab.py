@@ -115,7 +115,7 @@ def build_compare_tab(ctx: StudioContext) -> None:
                 "pairs": {i["index"]: rows[i["index"]] for i in result["disagreements"][:DETAIL_ITEMS]}}
         return {
             held: kept,
-            summary: _summary(result, names),
+            summary: compare_views.comparison_summary(result, names),
             table: compare_views.comparison_table(result, names),
             cat_plot: gr.update(value=compare_views.category_frame(result, names), color_map=colors),
             hist_plot: gr.update(value=compare_views.margin_hist_frame(result, names), color_map=colors),
@@ -225,19 +225,3 @@ def _no_scores():
     import pandas as pd
 
     return pd.DataFrame(columns=["Checkpoint", "Score (chosen)", "Score (rejected)", "Margin", "Prefers"])
-
-
-def _summary(result: dict, names: dict) -> str:
-    """One paragraph: how many pairs, the best checkpoint, how often the checkpoints agree."""
-    rows = result.get("results") or []
-    best = max(rows, key=lambda r: r.get("accuracy") or 0, default=None)
-    parts = [f"Scored **{result.get('pairs')}** pairs."]
-    if best and len(rows) > 1:
-        parts.append(f"Best: **{names.get(best['checkpoint'], best['checkpoint'])}** "
-                     f"({run_views.format_share(best.get('accuracy'))}).")
-    for a in result.get("agreement") or []:
-        parts.append(f"{names.get(a['a'], a['a'])} and {names.get(a['b'], a['b'])} agree on "
-                     f"{run_views.format_share(a.get('agreement'))} of pairs.")
-    if len(rows) > 1:
-        parts.append(f"{len(result.get('disagreements') or [])} disagreements.")
-    return " ".join(parts)

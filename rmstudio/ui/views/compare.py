@@ -9,12 +9,14 @@ import pandas as pd
 
 from rmstudio.errors import BadInput
 from rmstudio.evaluation.compare import short_names
-from rmstudio.ui.render import plain_preview, plain_text
+from rmstudio.scoring import metrics
+from rmstudio.ui.render import markdown_literal, plain_preview, plain_text
 from rmstudio.ui.views.runs import format_share, is_number, round_or_none
 
 COMPARE_COLUMNS = ["Checkpoint", "Accuracy", "95% interval", "Mean margin", "ECE", "Pairs/s"]
 DISAGREEMENT_PREVIEW_CHARS = 90
 COMPLETION_SEPARATOR = "---"
+SIGNIFICANCE = 0.05  # a paired difference with p below this is called significant
 
 
 def checkpoint_names(paths: list[str]) -> dict[str, str]:
@@ -37,6 +39,74 @@ def comparison_table(result: dict, names: dict[str, str]) -> pd.DataFrame:
         rows.append([name, format_share(r.get("accuracy")), interval, round_or_none(r.get("mean_margin")),
                      round_or_none(r.get("ece")), round_or_none(r.get("pairs_per_second"), 1)])
     return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+
+
+def paired_comparisons(result: dict) -> list[dict]:
+    """The result's paired comparisons ({a, b, difference, ci, p_value}); computed from the margins for
+    results saved before `evaluate` reported them, [] when those are missing too."""
+    if result.get("comparisons") is not None:
+        return list(result["comparisons"])
+    rows = result.get("results") or []
+    if len(rows) < 2 or any(r.get("margins") is None for r in rows):
+        return []
+    return metrics.paired_comparisons({str(r["checkpoint"]): r["margins"] for r in rows})
+
+
+def format_points(value: float) -> str:
+    """An accuracy difference in percentage points, signed: 0.05 -> '+5.0'."""
+    return f"{100 * value:+.1f}".replace("-", "−")
+
+
+def format_p_value(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def comparison_line(row: dict, names: dict[str, str]) -> str:
+    """One paired comparison in words: the accuracy difference of a over b with its 95% interval and the
+    McNemar p-value, and whether the difference is significant (p < 0.05)."""
+    a, b = (markdown_literal(names.get(str(row[k]), str(row[k]))) for k in ("a", "b"))
+    difference, (low, high), p = row.get("difference"), row.get("ci") or [None, None], row.get("p_value")
+    if not (is_number(difference) and is_number(low) and is_number(high) and is_number(p)):
+        return f"**{a}** vs **{b}**: no pairs to compare."
+    figures = (f"{format_points(difference)} points (95% interval {format_points(low)} to {format_points(high)}, "
+               f"{format_p_value(p)})")
+    if p >= SIGNIFICANCE:
+        return f"**{a}** vs **{b}**: {figures} — no significant difference."
+    better, worse = (a, b) if difference > 0 else (b, a)
+    return f"**{a}** vs **{b}**: {figures} — **{better}** is significantly more accurate than {worse}."
+
+
+def best_checkpoint(result: dict) -> str | None:
+    """The checkpoint significantly more accurate than every other one (paired test), else None: a best
+    is named only when the data show it, not when the accuracies differ by less than their noise."""
+    rows = result.get("results") or []
+    comparisons = paired_comparisons(result)
+    if len(rows) < 2 or not comparisons:
+        return None
+    top = str(max(rows, key=lambda r: r.get("accuracy") if is_number(r.get("accuracy")) else -1)["checkpoint"])
+    against = [c for c in comparisons if top in (str(c["a"]), str(c["b"]))]
+    wins = [c for c in against if is_number(c.get("p_value")) and c["p_value"] < SIGNIFICANCE
+            and (c["difference"] > 0) == (str(c["a"]) == top)]
+    return top if against and len(wins) == len(against) else None
+
+
+def comparison_summary(result: dict, names: dict[str, str]) -> str:
+    """The Compare tab's summary: pairs scored, the best checkpoint only when it is significantly better
+    than all others, each paired comparison (difference, interval, p-value), and how often they agree."""
+    rows = result.get("results") or []
+    parts = [f"Scored **{result.get('pairs')}** pairs."]
+    best = best_checkpoint(result)
+    if best is not None:
+        accuracy = next(r.get("accuracy") for r in rows if str(r["checkpoint"]) == best)
+        parts.append(f"Best: **{markdown_literal(names.get(best, best))}** ({format_share(accuracy)}), "
+                     f"significantly more accurate than every other checkpoint.")
+    lines = [comparison_line(row, names) for row in paired_comparisons(result)]
+    for a in result.get("agreement") or []:
+        parts.append(f"{markdown_literal(names.get(a['a'], a['a']))} and {markdown_literal(names.get(a['b'], a['b']))}"
+                     f" agree on {format_share(a.get('agreement'))} of pairs.")
+    if len(rows) > 1:
+        parts.append(f"{len(result.get('disagreements') or [])} disagreements.")
+    return "\n\n".join([" ".join(parts), *(f"- {line}" for line in lines)]) if lines else " ".join(parts)
 
 
 def category_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:
