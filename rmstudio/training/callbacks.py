@@ -105,8 +105,12 @@ class Pace:
         return pause
 
     def evaluated(self, now: float) -> None:
+        """The evaluation after the last step ended (counted once: its metrics log and on_evaluate both say so)."""
+        step = self.last_step[1] if self.last_step else None
+        if step is not None and step == self.evaluated_at:
+            return
         self.evaluations.append(self.paused_until(now))
-        self.evaluated_at = self.last_step[1] if self.last_step else None
+        self.evaluated_at = step
 
     def seconds_per_step(self) -> float | None:
         """Mean seconds of a step after the first, pauses left out; None before a second step ended."""
@@ -243,6 +247,8 @@ class RunFilesCallback(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         logs = logs or {}
+        if not self.training_ended and any(str(key).startswith("eval_") for key in logs):
+            self.pace.evaluated(self.clock())  # the Trainer logs an evaluation's metrics before on_evaluate
         if state.is_world_process_zero and "train_runtime" not in logs:
             self.write_record(state, logs)
 

@@ -66,6 +66,21 @@ def test_eta_comes_from_the_steady_step_rate_and_counts_the_evaluations_left(run
     assert callback.eta(state) == pytest.approx(7 * 2 + 3 * 12)
 
 
+def test_an_evaluations_metrics_line_already_leaves_that_evaluation_out(run):
+    callback, state, args, control, clock, _ = run
+    callback.on_train_begin(args, state, control)
+    for seconds in (20, 2, 2, 2):
+        step(run, seconds)
+    callback.on_log(args, state, control, logs={"loss": 0.6})  # logged before the evaluation at step 4
+    clock.wait(8)
+    callback.on_log(args, state, control, logs={"eval_loss": 0.5, "eval_accuracy": 0.7})  # then its metrics
+    callback.on_evaluate(args, state, control)  # the same evaluation: counted once
+    assert callback.pace.evaluations == [8]
+    before, after = (json.loads(line) for line in (callback.run_dir / METRICS_FILE).read_text().splitlines())
+    assert before["eta"] == pytest.approx(8 * 2 + 4 * 10)  # 8 steps, evaluations at 4, 8, 12 and the final one
+    assert after["eta"] == pytest.approx(8 * 2 + 3 * 8)  # 3 left, at the measured 8 s
+
+
 def test_eta_after_training_is_the_final_evaluation_then_zero(run):
     callback, state, args, control, clock, _ = run
     callback.on_train_begin(args, state, control)
