@@ -39,7 +39,9 @@ def evaluate(
     Returns {"pairs", "data", "created_at", "results": [one per checkpoint: checkpoint, accuracy,
     accuracy_ci, mean_margin, ece, pairs_per_second, per_category, reliability, margin_hist, margins
     (r_chosen - r_rejected per pair, in input order)],
-    "agreement": [{a, b, agreement}], "disagreements": [largest first], "saved": [json paths]}.
+    "agreement": [{a, b, agreement}], "comparisons": [{a, b, difference (accuracy a - b), ci (95%, paired
+    bootstrap), p_value (exact McNemar)}] for every two checkpoints, "disagreements": [largest first],
+    "saved": [json paths]}.
     """
     from rmstudio.scoring.scorer import DEFAULT_BATCH_SIZE, RewardScorer, check_checkpoint
 
@@ -83,6 +85,7 @@ def evaluate(
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "results": results,
         "agreement": metrics.pairwise_agreement(margins_by),
+        "comparisons": metrics.paired_comparisons(margins_by, n_boot=n_boot, seed=seed),
         "disagreements": [_with_pair(item, rows) for item in metrics.disagreements(margins_by)],
     }
     report["saved"] = save_report(report, checkpoints) if save else []

@@ -110,6 +110,15 @@ def test_agreement_and_disagreements(report, two, pairs_file):
         assert item["category"] == rows[item["index"]]["category"]
 
 
+def test_paired_comparison_of_the_two_checkpoints(report, two):
+    a, b = (r["margins"] for r in report["results"])
+    [row] = report["comparisons"]
+    assert set(row) == {"a", "b", "difference", "ci", "p_value"} and (row["a"], row["b"]) == tuple(two)
+    assert row["difference"] == pytest.approx(report["results"][0]["accuracy"] - report["results"][1]["accuracy"])
+    assert row["p_value"] == metrics.mcnemar_exact(metrics.correct(a), metrics.correct(b))
+    assert 0 < row["p_value"] <= 1 and row["ci"][0] <= row["difference"] <= row["ci"][1]
+
+
 def test_results_are_saved_next_to_each_checkpoint(report, two):
     assert len(report["saved"]) == 2
     for ckpt, path in zip(two, report["saved"], strict=True):
@@ -215,6 +224,9 @@ def test_cli_eval(two, pairs_file, tmp_path):
     assert [r["checkpoint"] for r in result["results"]] == two
     for item in result["results"]:
         assert {"accuracy", "mean_margin", "ece", "pairs_per_second", "per_category"} <= set(item)
+    [paired] = result["comparisons"]  # issue 12: the paired comparison of the two checkpoints
+    assert (paired["a"], paired["b"]) == tuple(two) and len(paired["ci"]) == 2 and 0 <= paired["p_value"] <= 1
+    assert paired["difference"] == pytest.approx(result["results"][0]["accuracy"] - result["results"][1]["accuracy"])
     run = trained_run()
     code, result = run_cli("eval", run["checkpoint"], "--no-save")  # default: the run's held-out pairs
     assert (
