@@ -101,7 +101,7 @@ class StudioContext:
                 refusal = self.access.refusal(self.user(request), role, what, grant=visitors)
                 if refusal is not None:
                     if quietly:
-                        return {}  # a dict of component updates without entries: every output stays as it is
+                        return gr.skip()  # Gradio leaves every output of the event as it is
                     raise gr.Error(refusal)
                 return fn(*args, **kwargs)
 
