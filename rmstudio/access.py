@@ -31,13 +31,19 @@ non-admins with `RMSTUDIO_VISITORS`, a comma-separated list of (all off by defau
 - `models`: also load models by local path or Hub id (Compare, playground, Train backbone, preset values).
 
 Cancel, resume, generation, team settings and everything in the Data tab stay admin-only.
+
+A name typed without a login is kept in the browser, encrypted with a secret stored in the home
+(`<home>/.browser_secret`, mode 0600; see `browser_secret`), so it survives server restarts.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rmstudio.errors import BadInput
 from rmstudio.settings import ENV_ADMINS, ENV_AUTH, ENV_VISITORS
@@ -80,6 +86,29 @@ def parse_logins(specs: str | Iterable[str] | None, *, source: str = "--auth") -
 
 def parse_names(value: str | None) -> frozenset[str]:
     return frozenset(name.strip() for name in (value or "").split(",") if name.strip())
+
+
+SECRET_FILE = ".browser_secret"
+
+
+def browser_secret(home: str | os.PathLike) -> str:
+    """The home's secret for values kept in visitors' browsers (their typed name): made once, mode 0600.
+
+    A per-process key would make every saved name unreadable after a restart (labels split across
+    identities). The file is untrusted input: anything but 64 hex digits is a BadInput naming it."""
+    path = Path(home) / SECRET_FILE
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secrets.token_hex(32))
+    value = path.read_text(errors="replace").strip()
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise BadInput("not a secret written by rmstudio (64 hex digits); delete it to make a new one "
+                       "(visitors then type their names again)", source=str(path))
+    return value
 
 
 def parse_visitors(value: str | None) -> frozenset[str]:

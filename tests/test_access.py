@@ -50,3 +50,17 @@ def test_visitors_setting_names_known_grants_only():
     assert Access.from_settings(None, env={"SPACE_ID": "me/demo"}).visitors == frozenset()  # off by default
     with pytest.raises(BadInput, match="RMSTUDIO_VISITORS.*unknown grant 'everything'"):
         Access.from_settings(None, env={"RMSTUDIO_VISITORS": "everything"})
+
+
+def test_the_browser_secret_is_made_once_per_home_readable_by_its_owner_only(tmp_path):
+    from rmstudio.access import SECRET_FILE, browser_secret
+
+    first = browser_secret(tmp_path)
+    assert browser_secret(tmp_path) == first, "a restart reads the same secret"
+    assert (tmp_path / SECRET_FILE).stat().st_mode & 0o777 == 0o600
+    other = tmp_path / "other"
+    other.mkdir()
+    assert browser_secret(other) != first
+    (other / SECRET_FILE).write_text("tampered")
+    with pytest.raises(BadInput, match=r"\.browser_secret.*64 hex digits"):
+        browser_secret(other)

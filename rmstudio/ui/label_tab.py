@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from rmstudio.access import ADMIN, ANNOTATOR, ANYONE
+from rmstudio.access import ADMIN, ANNOTATOR, ANYONE, browser_secret
 from rmstudio.errors import BadInput
 from rmstudio.labeling.guidelines import read_guidelines, save_guidelines
 from rmstudio.store import Pair
@@ -166,7 +166,7 @@ def build_label_tab(ctx: StudioContext) -> None:
     notice = gr.Markdown(elem_id="rm-notice")
     suggestion = gr.Markdown(elem_id="rm-suggestion")
     current = gr.State({"id": None, "left": None, "annotator": None})
-    remembered_name = gr.BrowserState("", storage_key="rmstudio-annotator")
+    remembered_name = gr.BrowserState("", storage_key="rmstudio-annotator", secret=browser_secret(ctx.home))
     with gr.Column(visible=True, elem_id="rm-pair") as pair_box:
         prompt = gr.HTML(js_on_load=None, elem_id="rm-prompt")
         with gr.Row(equal_height=True):
