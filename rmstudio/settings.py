@@ -8,6 +8,7 @@ from pathlib import Path
 ENV_HOME = "RMSTUDIO_HOME"
 ENV_AUTH = "RMSTUDIO_AUTH"  # "user:pass,user2:pass2"
 ENV_ADMINS = "RMSTUDIO_ADMINS"  # "user,user2"
+ENV_VISITORS = "RMSTUDIO_VISITORS"  # "train,compare": what non-admins may do beyond labeling (see access.py)
 ENV_DEMO_MODE = "RMSTUDIO_DEMO_MODE"  # "1": cap training size so a public CPU Space stays responsive
 SPACES_DATA = Path("/data")
 

@@ -37,3 +37,30 @@ def test_without_logins_a_local_visitor_is_admin_but_a_public_space_visitor_is_n
     assert not space.is_admin("me", authenticated=False), "a typed name never grants admin"
     locked = Access.from_settings(None, env={"RMSTUDIO_ADMINS": "alice"})
     assert not locked.is_admin(None) and locked.warnings()
+
+
+def test_visitors_setting_names_known_grants_only():
+    from rmstudio.access import ADMIN, ANNOTATOR
+
+    access = Access.from_settings(None, env={"SPACE_ID": "me/demo", "RMSTUDIO_VISITORS": "train, compare"})
+    assert access.visitors == {"train", "compare"}
+    assert access.permits(None, "train") and not access.permits(None, "models") and not access.permits(None, None)
+    assert access.refusal(None, ANNOTATOR, "label") is None
+    assert "only admins may load models" in access.refusal(None, ADMIN, "load models", grant="models")
+    assert Access.from_settings(None, env={"SPACE_ID": "me/demo"}).visitors == frozenset()  # off by default
+    with pytest.raises(BadInput, match="RMSTUDIO_VISITORS.*unknown grant 'everything'"):
+        Access.from_settings(None, env={"RMSTUDIO_VISITORS": "everything"})
+
+
+def test_the_browser_secret_is_made_once_per_home_readable_by_its_owner_only(tmp_path):
+    from rmstudio.access import SECRET_FILE, browser_secret
+
+    first = browser_secret(tmp_path)
+    assert browser_secret(tmp_path) == first, "a restart reads the same secret"
+    assert (tmp_path / SECRET_FILE).stat().st_mode & 0o777 == 0o600
+    other = tmp_path / "other"
+    other.mkdir()
+    assert browser_secret(other) != first
+    (other / SECRET_FILE).write_text("tampered")
+    with pytest.raises(BadInput, match=r"\.browser_secret.*64 hex digits"):
+        browser_secret(other)

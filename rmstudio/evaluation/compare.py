@@ -2,12 +2,15 @@
 
 `evaluate` scores every checkpoint on the same labeled pairs (from `evaluation.pairs.load_pairs`), computes the
 figures of `rmstudio.scoring.metrics` and saves the result as JSON in each checkpoint's ``evals/`` folder so
-the UI can show the history (`eval_history`). `playground` ranks K completions of one prompt under N
+the UI can show the history (`eval_history`). With a data home, results are written only under it: a
+checkpoint outside the home gets its ``evals/`` at ``<home>/evals/<hash of its resolved path>/`` (the
+studio never writes into a directory a user merely named). `playground` ranks K completions of one prompt under N
 checkpoints.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -88,7 +91,7 @@ def evaluate(
         "comparisons": metrics.paired_comparisons(margins_by, n_boot=n_boot, seed=seed),
         "disagreements": [_with_pair(item, rows) for item in metrics.disagreements(margins_by)],
     }
-    report["saved"] = save_report(report, checkpoints) if save else []
+    report["saved"] = save_report(report, checkpoints, home=home) if save else []
     return report
 
 
@@ -110,16 +113,30 @@ def preview(value: Any, limit: int = PREVIEW_CHARS) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def save_report(report: dict, checkpoints: list[str]) -> list[str]:
-    """Write the report to <checkpoint>/evals/<UTC time>.json for each local checkpoint; the paths."""
+def evals_folder(checkpoint: str | os.PathLike, home=None) -> Path | None:
+    """Where a local checkpoint's evaluations live: <checkpoint>/evals/ inside the home (or with no home),
+    <home>/evals/<sha256 of the resolved path, 16 hex>/ for one outside it; None for a Hub id."""
+    folder = Path(checkpoint)
+    if not folder.is_dir():
+        return None  # a Hub id: nowhere of ours to write
+    if home is None:
+        return folder / EVALS_DIR
+    resolved, home = folder.resolve(), Path(home).resolve()
+    if resolved.is_relative_to(home):
+        return resolved / EVALS_DIR
+    return home / EVALS_DIR / hashlib.sha256(str(resolved).encode()).hexdigest()[:16]
+
+
+def save_report(report: dict, checkpoints: list[str], *, home=None) -> list[str]:
+    """Write the report to <evals folder>/<UTC time>.json for each local checkpoint (`evals_folder`); the paths."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     saved = []
     for checkpoint in checkpoints:
-        folder = Path(checkpoint)
-        if not folder.is_dir():
-            continue  # a Hub id: nowhere of ours to write
-        target = folder / EVALS_DIR / f"{stamp}.json"
-        target.parent.mkdir(exist_ok=True)
+        folder = evals_folder(checkpoint, home)
+        if folder is None:
+            continue
+        target = folder / f"{stamp}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
         saved.append(str(target))
     body = json.dumps({**report, "saved": saved}, indent=1, allow_nan=True)
     for path in saved:
@@ -129,9 +146,10 @@ def save_report(report: dict, checkpoints: list[str]) -> list[str]:
     return saved
 
 
-def eval_history(checkpoint: str | os.PathLike) -> list[dict]:
-    """Every saved evaluation of a checkpoint, oldest first (each the dict `evaluate` returned)."""
-    folder = Path(checkpoint) / EVALS_DIR
+def eval_history(checkpoint: str | os.PathLike, home=None) -> list[dict]:
+    """Every saved evaluation of a checkpoint, oldest first (each the dict `evaluate` returned); with `home`,
+    where `evaluate(..., home=home)` saved them (see `evals_folder`)."""
+    folder = evals_folder(checkpoint, home) or Path(checkpoint) / EVALS_DIR
     history = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:

@@ -18,7 +18,7 @@ from rmstudio.model import backbones as models
 from rmstudio.settings import on_spaces, resolve_home
 from rmstudio.store import PreferenceStore
 from rmstudio.ui.compare_tab import build_compare_tab
-from rmstudio.ui.context import StudioContext
+from rmstudio.ui.context import StudioContext, require_declared_roles
 from rmstudio.ui.data_tab import build_data_tab
 from rmstudio.ui.label_tab import build_label_tab
 from rmstudio.ui.train_tab import build_train_tab
@@ -99,6 +99,7 @@ def build_app(home: str | os.PathLike | None = None, *, access: Access | None = 
             for tab_id, title, build_tab in TABS:
                 with gr.Tab(title, id=tab_id, elem_id=f"rm-tab-{tab_id}") as ctx.tab_blocks[tab_id]:
                     build_tab(ctx)
+    require_declared_roles(blocks)  # deny by default: a handler that declares no role fails here
     return blocks
 
 

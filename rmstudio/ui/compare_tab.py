@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from rmstudio.access import ADMIN, ANYONE
 from rmstudio.errors import BadInput
 from rmstudio.jobs import queue as jobs
 from rmstudio.ui.context import StudioContext, shows_errors
@@ -87,6 +88,7 @@ def build_compare_tab(ctx: StudioContext) -> None:
     pg_table = gr.Dataframe(interactive=False, wrap=True, elem_id="playground-table", label="Ranked (best first)",
                             visible=False)
 
+    @ctx.allows(ADMIN, "list the checkpoints", visitors="compare", quietly=True)
     def refresh(current_run):
         """New finished runs join the lists; what the user already picked is left alone (never re-sent)."""
         runs = jobs.list_runs(home)
@@ -97,13 +99,16 @@ def build_compare_tab(ctx: StudioContext) -> None:
             run_update = gr.update(choices=eval_runs, value=eval_runs[0] if eval_runs else None)
         return {ckpts: gr.update(choices=choices), eval_run: run_update, empty_row: gr.update(visible=not choices)}
 
+    @ctx.allows(ADMIN, "compare checkpoints", visitors="compare")
     @shows_errors(failure="Comparison failed")
-    def compare(selected, extra_text, source_name, run_id, upload, progress=gr.Progress()):  # noqa: B008 - the Gradio idiom
+    def compare(selected, extra_text, source_name, run_id, upload, progress=gr.Progress(), request: gr.Request = None):  # noqa: B008 - the Gradio idiom
         from rmstudio.data.formats import ImportBatch
         from rmstudio.evaluation.compare import evaluate
         from rmstudio.scoring.scorer import check_checkpoint
 
-        checkpoints = _checkpoints(selected, extra_text)
+        checkpoints = _permitted(ctx, request, _checkpoints(selected, extra_text))
+        if source_name != EVAL_FILE:
+            ctx.require_grant(request, "labels", "evaluate on the labeled pairs (it shows their labels)")
         for checkpoint in checkpoints:  # a typo fails at once, before the pairs load
             check_checkpoint(checkpoint)
         rows, name = _eval_pairs(home, source_name, run_id, upload)
@@ -126,6 +131,7 @@ def build_compare_tab(ctx: StudioContext) -> None:
             results: gr.update(visible=True), detail: gr.update(visible=False),
         }
 
+    @ctx.allows(ADMIN, "compare checkpoints", visitors="compare")
     @shows_errors(failure="Could not score this pair")  # e.g. a checkpoint deleted since the comparison
     def open_disagreement(kept, evt: gr.SelectData):
         if not kept:
@@ -137,9 +143,10 @@ def build_compare_tab(ctx: StudioContext) -> None:
                 rejected_box: info["rejected"], dis_scores: scores if scores is not None else info["scores"],
                 detail: gr.update(visible=True)}
 
+    @ctx.allows(ADMIN, "score completions", visitors="compare")
     @shows_errors(failure="Scoring failed")
-    def play(selected, extra_text, prompt, completions_text):
-        checkpoints = _checkpoints(selected, extra_text)
+    def play(selected, extra_text, prompt, completions_text, request: gr.Request = None):
+        checkpoints = _permitted(ctx, request, _checkpoints(selected, extra_text))
         completions = compare_views.parse_completions(completions_text)
         if not (prompt or "").strip():
             raise gr.Error("Type a prompt first.")
@@ -155,8 +162,9 @@ def build_compare_tab(ctx: StudioContext) -> None:
     on_load(ctx, refresh, inputs=[eval_run], outputs=refresh_out)
     refresh_btn.click(refresh, [eval_run], refresh_out, **quiet)
     ctx.tabs.select(refresh, [eval_run], refresh_out, **quiet)
-    go_train.click(lambda: gr.Tabs(selected="train"), None, ctx.tabs, **quiet)
-    source.change(lambda s: (gr.update(visible=s == EVAL_RUN), gr.update(visible=s == EVAL_FILE)), source,
+    go_train.click(ctx.allows(ANYONE)(lambda: gr.Tabs(selected="train")), None, ctx.tabs, **quiet)
+    source.change(ctx.allows(ANYONE)(lambda s: (gr.update(visible=s == EVAL_RUN), gr.update(visible=s == EVAL_FILE))),
+                  source,
                   [eval_run, eval_file], **quiet)
     compare_btn.click(compare, [ckpts, extra, source, eval_run, eval_file],
                       [held, summary, table, cat_plot, hist_plot, rel_plot, dis_table, dis_title, prompt_box,
@@ -172,6 +180,16 @@ def _checkpoints(selected, extra_text) -> list[str]:
     checkpoints = list(dict.fromkeys([*(selected or []), *typed]))
     if not checkpoints:
         raise gr.Error("Pick at least one checkpoint (a finished run, or a path typed below the list).")
+    return checkpoints
+
+
+def _permitted(ctx: StudioContext, request, checkpoints: list[str]) -> list[str]:
+    """The checkpoints, when the caller may load each: finished runs' checkpoints, or (admins, or visitors
+    with the "models" grant) any path or Hub id. A refusal names no path, so it tells nothing about the disk."""
+    if not ctx.permits(request, "models"):
+        finished = {str(path) for _, path in run_views.finished_checkpoints(jobs.list_runs(ctx.home))}
+        if any(checkpoint not in finished for checkpoint in checkpoints):
+            ctx.require_grant(request, "models", "load a model by path or Hub id")
     return checkpoints
 
 

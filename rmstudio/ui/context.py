@@ -12,11 +12,21 @@ user take a `request: gr.Request` parameter (Gradio fills it in) and ask the con
 `ctx.tabs` is the `gr.Tabs`, so a handler can switch tab by returning `gr.Tabs(selected="train")`
 (tab ids: "label", "data", "train", "compare"); `ctx.tab_blocks[tab_id]` is the tab itself (for `.select`).
 Every handler that can fail is wrapped in `shows_errors`, which shows the message in the page.
+
+Every handler declares who may call it, as the outermost decorator (see rmstudio.access for the roles):
+
+    @ctx.allows(ADMIN, "start training", visitors="train")
+    @shows_errors
+    def start_training(spec_json, request: gr.Request): ...
+
+`build_app` ends with `require_declared_roles(blocks)`: an app with an undeclared handler is not built.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +34,7 @@ from typing import Any
 
 import gradio as gr
 
-from rmstudio.access import Access, NotAllowed
+from rmstudio.access import ADMIN, ROLES, Access, NotAllowed
 from rmstudio.errors import BadInput
 from rmstudio.store import PreferenceStore
 
@@ -65,6 +75,56 @@ class StudioContext:
             raise gr.Error(str(exc)) from None
         return user
 
+    def allows(self, role: str, action: str | None = None, *, visitors: str | None = None,
+               quietly: bool = False) -> Callable[[Callable], Callable]:
+        """Declare who may call a handler (ANYONE, ANNOTATOR or ADMIN) and check it on every call.
+
+        `action` names what is refused ("import data"); `visitors` the RMSTUDIO_VISITORS grant that opens an
+        admin handler to annotators. A refusal is a gr.Error with a plain message, raised before the handler
+        reads its inputs; with `quietly` (page-load, tab-open and timer events, which fire for everyone) the
+        refusal instead leaves every output as it is. The caller comes from a `gr.Request` parameter: the
+        handler's own, or one the guard adds in front of the others (Gradio fills it by its annotation).
+        """
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+
+        def declare(fn: Callable) -> Callable:
+            index, signature = _request_parameter(fn)
+            what = action or fn.__name__.strip("_<>").replace("_", " ")
+
+            @functools.wraps(fn)
+            def guarded(*args, **kwargs):
+                if index is None:
+                    request, args = (args[0], args[1:]) if args else (kwargs.pop(ADDED_REQUEST, None), args)
+                else:
+                    request = args[index] if len(args) > index else kwargs.get(signature.parameters_names[index])
+                refusal = self.access.refusal(self.user(request), role, what, grant=visitors)
+                if refusal is not None:
+                    if quietly:
+                        return gr.skip()  # Gradio leaves every output of the event as it is
+                    raise gr.Error(refusal)
+                return fn(*args, **kwargs)
+
+            if index is None:
+                guarded.__signature__ = signature.signature
+                guarded.__annotations__ = {ADDED_REQUEST: typing.Optional[gr.Request],  # noqa: UP045 - Gradio matches this
+                                           **getattr(fn, "__annotations__", {})}
+            setattr(guarded, ROLE_MARK, role)
+            _check_gradio_sees_the_request(guarded, fn)
+            return guarded
+
+        return declare
+
+    def permits(self, request: gr.Request | None, grant: str) -> bool:
+        """Is the caller admin, or may visitors do what `grant` names (RMSTUDIO_VISITORS)?"""
+        return self.access.permits(self.user(request), grant)
+
+    def require_grant(self, request: gr.Request | None, grant: str, action: str) -> None:
+        """Refuse (gr.Error) an admin-only input, e.g. a model path, unless RMSTUDIO_VISITORS opens it."""
+        if not self.permits(request, grant):
+            refusal = self.access.refusal(self.user(request), ADMIN, action)
+            raise gr.Error(refusal or f"only admins may {action}")
+
     def annotator(self, request: gr.Request | None, typed_name: str | None = None) -> str:
         """Who the labels are recorded for: the authenticated user, else the name typed on the page."""
         user = self.user(request)
@@ -76,6 +136,67 @@ class StudioContext:
         if not name:
             raise gr.Error("type your name above the pair first (it is recorded with your labels)")
         return name[:64]
+
+
+ROLE_MARK = "__rmstudio_role__"
+"""The attribute `StudioContext.allows` sets on a handler: the role it declared."""
+ADDED_REQUEST = "rmstudio_request"
+
+
+@dataclass(frozen=True)
+class _Signature:
+    signature: inspect.Signature
+    parameters_names: tuple
+
+
+def _request_parameter(fn: Callable) -> tuple[int | None, _Signature]:
+    """(position of fn's own gr.Request parameter or None, the signature the guard shows Gradio)."""
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    hints = _type_hints(fn)
+    for position, param in enumerate(params):
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD) and \
+                hints.get(param.name) in (gr.Request, typing.Optional[gr.Request]):  # noqa: UP045
+            return position, _Signature(signature, tuple(p.name for p in params))
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        raise TypeError(f"handler {fn.__name__} takes *args: give it a `request: gr.Request` parameter")
+    added = inspect.Parameter(ADDED_REQUEST, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              annotation=typing.Optional[gr.Request])  # noqa: UP045
+    new = signature.replace(parameters=[added, *params])
+    return None, _Signature(new, tuple(p.name for p in new.parameters.values()))
+
+
+def _type_hints(fn: Callable) -> dict:
+    try:
+        return typing.get_type_hints(fn)
+    except (NameError, TypeError) as exc:  # a string annotation naming nothing: Gradio would not see gr.Request
+        raise TypeError(f"handler {getattr(fn, '__name__', fn)}'s annotations cannot be resolved: {exc}") from None
+
+
+def _check_gradio_sees_the_request(guarded: Callable, fn: Callable) -> None:
+    """Gradio fills parameters by their resolved annotations; a guard whose request it cannot see would check
+    nobody. Fail when the handler is declared, not when it is called."""
+    from gradio.utils import get_type_hints
+
+    hints = get_type_hints(guarded)
+    if not any(hint in (gr.Request, typing.Optional[gr.Request]) for hint in hints.values()):  # noqa: UP045
+        raise TypeError(f"handler {getattr(fn, '__name__', fn)}: Gradio would not pass it the request")
+
+
+def require_declared_roles(blocks: gr.Blocks) -> None:
+    """Refuse an app with an event handler that declares no role (deny by default: see StudioContext.allows).
+
+    Gradio's own handlers (e.g. the Hugging Face login button's) are not ours to declare and are skipped."""
+    undeclared = []
+    for fn_index, dependency in blocks.fns.items():
+        fn = dependency.fn
+        if fn is None or getattr(fn, ROLE_MARK, None) in ROLES:
+            continue
+        if (getattr(fn, "__module__", "") or "").split(".")[0] == "gradio":
+            continue
+        undeclared.append(f"{getattr(fn, '__qualname__', fn)} (fn_index {fn_index})")
+    if undeclared:
+        raise TypeError("every handler must declare who may call it (ctx.allows): " + ", ".join(undeclared))
 
 
 def _hf_username(request: gr.Request) -> str | None:

@@ -10,6 +10,7 @@ import html
 
 import gradio as gr
 
+from rmstudio.access import ADMIN, ANNOTATOR
 from rmstudio.data.formats import SCHEMAS
 from rmstudio.store import CHOICES
 from rmstudio.ui.context import StudioContext, shows_errors
@@ -34,6 +35,7 @@ def build_data_tab(ctx: StudioContext) -> None:
         team = build_team_panel(ctx)
         _build_export(ctx)
 
+    @ctx.allows(ANNOTATOR)
     def on_page_load(request: gr.Request):
         admin = ctx.is_admin(request)
         return gr.Markdown(visible=not admin), gr.Column(visible=admin)
@@ -66,6 +68,7 @@ def _build_import(ctx: StudioContext) -> dict:
     import_button = gr.Button("Import", variant="primary", interactive=False, elem_id="rm-import")
     source = gr.State(None)
 
+    @ctx.allows(ADMIN, "import data")
     @shows_errors
     def on_preview(path, hub, split_name, schema, request: gr.Request):
         ctx.require_admin(request, "import data")
@@ -77,6 +80,7 @@ def _build_import(ctx: StudioContext) -> dict:
                 gr.Checkbox(False, label=views.skip_choice_label(counts), visible=counts["invalid"] > 0),
                 gr.Button(interactive=bool(batch.rows)), chosen)
 
+    @ctx.allows(ADMIN, "import data")
     @shows_errors
     def on_import(chosen, split_name, schema, skip, request: gr.Request):
         ctx.require_admin(request, "import data")
@@ -85,6 +89,7 @@ def _build_import(ctx: StudioContext) -> dict:
         gr.Info(f"Imported {report['imported']} pairs")
         return views.import_summary(report), gr.Button(interactive=False)
 
+    @ctx.allows(ADMIN, "import data", quietly=True)
     def on_clear():
         return "", gr.Textbox("", visible=False), gr.Dataframe(visible=False), gr.Checkbox(False, visible=False), \
             gr.Button(interactive=False), None
@@ -124,6 +129,7 @@ def _build_browser(ctx: StudioContext) -> dict:
 
     filters = [page, size, search, category, status]
 
+    @ctx.allows(ADMIN, "browse the data")
     @shows_errors
     def on_page(page_no, page_size, text, cat, state, request: gr.Request):
         ctx.require_admin(request, "browse the data")
@@ -132,6 +138,7 @@ def _build_browser(ctx: StudioContext) -> dict:
         choices = views.category_choices(ctx.store)
         return frame, shown_page, text_info, gr.Dropdown(choices=choices)
 
+    @ctx.allows(ADMIN, "browse the data")
     @shows_errors
     def on_select(frame, event: gr.SelectData, request: gr.Request):
         ctx.require_admin(request, "browse the data")
@@ -139,11 +146,13 @@ def _build_browser(ctx: StudioContext) -> dict:
         chosen = int(frame.iloc[row]["id"])
         return chosen, _detail_html(ctx, chosen)
 
+    @ctx.allows(ADMIN, "browse the data")
     @shows_errors
     def on_detail(chosen, request: gr.Request):
         ctx.require_admin(request, "browse the data")
         return _detail_html(ctx, chosen)
 
+    @ctx.allows(ADMIN, "delete pairs")
     @shows_errors
     def on_delete(chosen, request: gr.Request):
         ctx.require_admin(request, "delete pairs")
@@ -152,6 +161,7 @@ def _build_browser(ctx: StudioContext) -> dict:
         gr.Info(f"Deleted pair #{int(chosen)}")
         return None, ""
 
+    @ctx.allows(ADMIN, "relabel pairs")
     @shows_errors
     def on_relabel(chosen, choice, request: gr.Request):
         user = ctx.require_admin(request, "relabel pairs")
@@ -163,6 +173,7 @@ def _build_browser(ctx: StudioContext) -> dict:
 
     browse = {"fn": on_page, "inputs": filters, "outputs": [table, page, info, category],
               "show_progress": "hidden", "concurrency_limit": 4, "concurrency_id": "browse"}
+    @ctx.allows(ADMIN, "browse the data")
     def on_first_page(page_no, page_size, text, cat, state, request: gr.Request):
         return on_page(1, page_size, text, cat, state, request)
 
@@ -172,13 +183,15 @@ def _build_browser(ctx: StudioContext) -> dict:
     page.submit(api_name="browse_pairs", **browse)
     quiet = {**browse, "api_visibility": "private"}
 
+    @ctx.allows(ADMIN, "browse the data", quietly=True)  # opening the tab: nothing, no error, for annotators
     def on_open_tab(page_no, page_size, text, cat, state, request: gr.Request):
         if not ctx.is_admin(request):
             return [gr.skip()] * 4
         return on_page(page_no, page_size, text, cat, state, request)
 
-    prev_button.click(lambda p: max(1, int(p or 1) - 1), [page], [page], api_visibility="private").then(**quiet)
-    next_button.click(lambda p: int(p or 1) + 1, [page], [page], api_visibility="private").then(**quiet)
+    turn_page = ctx.allows(ADMIN, "browse the data")
+    prev_button.click(turn_page(lambda p: max(1, int(p or 1) - 1)), [page], [page], api_visibility="private").then(**quiet)
+    next_button.click(turn_page(lambda p: int(p or 1) + 1), [page], [page], api_visibility="private").then(**quiet)
     table.select(on_select, [table], [pair_id, detail], api_visibility="private")
     pair_id.submit(on_detail, [pair_id], [detail], api_name="pair_detail")
     delete_button.click(on_delete, [pair_id], [pair_id, detail], api_name="delete_pair").then(**quiet)
@@ -210,6 +223,7 @@ def _build_stats(ctx: StudioContext) -> dict:
                              x_label_angle=-35, sort=None, **BAR)
     refresh = gr.Button("Refresh statistics", size="sm")
 
+    @ctx.allows(ADMIN, "see the statistics")
     @shows_errors
     def on_stats(request: gr.Request):
         ctx.require_admin(request, "see the statistics")
@@ -223,6 +237,7 @@ def _build_stats(ctx: StudioContext) -> dict:
             "show_progress": "hidden", "concurrency_limit": 2, "concurrency_id": "stats"}
     refresh.click(api_name="stats", **spec)
 
+    @ctx.allows(ADMIN, "see the statistics", quietly=True)
     def on_open_tab(request: gr.Request):
         return on_stats(request) if ctx.is_admin(request) else [gr.skip()] * 5
 
@@ -243,12 +258,14 @@ def _build_export(ctx: StudioContext) -> None:
         push_button = gr.Button("Push to Hub", scale=0, min_width=140)
     result = gr.Markdown(elem_id="rm-export-result")
 
+    @ctx.allows(ADMIN, "export data")
     @shows_errors
     def on_export(chosen_kind, request: gr.Request):
         ctx.require_admin(request, "export data")
         path, report = views.export_file(ctx.store, chosen_kind)
         return path, f"Exported **{report['exported']:,}** pairs as {chosen_kind}."
 
+    @ctx.allows(ADMIN, "push data to the Hub")
     @shows_errors
     def on_push(repo_id, hub_token, request: gr.Request):
         ctx.require_admin(request, "push data to the Hub")

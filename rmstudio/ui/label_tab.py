@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from rmstudio.access import ADMIN, ANNOTATOR, ANYONE, browser_secret
 from rmstudio.errors import BadInput
 from rmstudio.labeling.guidelines import read_guidelines, save_guidelines
 from rmstudio.store import Pair
@@ -169,7 +170,7 @@ def build_label_tab(ctx: StudioContext) -> None:
     notice = gr.Markdown(elem_id="rm-notice")
     suggestion = gr.Markdown(elem_id="rm-suggestion")
     current = gr.State({"id": None, "left": None, "annotator": None})
-    remembered_name = gr.BrowserState("", storage_key="rmstudio-annotator")
+    remembered_name = gr.BrowserState("", storage_key="rmstudio-annotator", secret=browser_secret(ctx.home))
     with gr.Column(visible=True, elem_id="rm-pair") as pair_box:
         prompt = gr.HTML(js_on_load=None, elem_id="rm-prompt")
         with gr.Row(equal_height=True):
@@ -196,6 +197,7 @@ def build_label_tab(ctx: StudioContext) -> None:
                 screen.left_html, screen.right_html, screen.notice,
                 gr.Column(visible=not screen.empty), gr.Column(visible=screen.empty)]
 
+    @ctx.allows(ANNOTATOR)
     @shows_errors
     def on_load(remembered: str | None, request: gr.Request):
         typed = "" if ctx.user(request) else (remembered or guest_name())
@@ -210,6 +212,7 @@ def build_label_tab(ctx: StudioContext) -> None:
         return [typed, typed, whoami, markdown_html(text), gr.Group(visible=admin), text,
                 *shown(show_next(ctx, annotator), annotator)]
 
+    @ctx.allows(ANNOTATOR)
     @shows_errors
     def on_rename(typed: str, state: dict, request: gr.Request):
         annotator = ctx.annotator(request, typed)
@@ -219,19 +222,22 @@ def build_label_tab(ctx: StudioContext) -> None:
         return [annotator, whoami, *shown(show_next(ctx, annotator), annotator)]
 
     def on_judge(side: str):
+        @ctx.allows(ANNOTATOR)
         @shows_errors
         def handler(state: dict, typed: str, request: gr.Request):
             annotator = ctx.annotator(request, typed)
             judged = {"id": state.get("id"), "left": state.get("left"), "side": side}
             return shown(judge(ctx, annotator, state.get("id"), state.get("left"), side), annotator, judged)
-        handler.__name__ = f"label_{side}"
+        handler.__name__ = handler.__wrapped__.__name__ = f"label_{side}"
         return handler
 
+    @ctx.allows(ANNOTATOR)
     @shows_errors
     def on_undo(typed: str, request: gr.Request):
         annotator = ctx.annotator(request, typed)
         return shown(undo(ctx, annotator), annotator)
 
+    @ctx.allows(ADMIN, "edit the guidelines")
     @shows_errors
     def on_save_guidelines(text: str, request: gr.Request):
         ctx.require_admin(request, "edit the guidelines")
@@ -239,10 +245,12 @@ def build_label_tab(ctx: StudioContext) -> None:
         gr.Info("Guidelines saved")
         return markdown_html(read_guidelines(ctx.home))
 
+    @ctx.allows(ANNOTATOR)
     @shows_errors
     def on_progress(state: dict, request: gr.Request):
         return progress_line(ctx, ctx.annotator(request, state.get("annotator"))) if state.get("annotator") else ""
 
+    @ctx.allows(ANNOTATOR)  # the assistant an admin chose for labeling; blind mode holds its pick back
     @shows_errors
     def on_suggest(state: dict):
         return assistant_line(ctx, state)
@@ -264,5 +272,5 @@ def build_label_tab(ctx: StudioContext) -> None:
         event.then(**then_progress).then(on_suggest, [current], [suggestion], api_visibility="private",
                                          show_progress="hidden", concurrency_limit=2)
     save_button.click(on_save_guidelines, [guideline_text], [guidelines], api_name="save_guidelines")
-    to_data.click(lambda: gr.Tabs(selected="data"), None, [ctx.tabs], api_visibility="private")
-    to_train.click(lambda: gr.Tabs(selected="train"), None, [ctx.tabs], api_visibility="private")
+    to_data.click(ctx.allows(ANYONE)(lambda: gr.Tabs(selected="data")), None, [ctx.tabs], api_visibility="private")
+    to_train.click(ctx.allows(ANYONE)(lambda: gr.Tabs(selected="train")), None, [ctx.tabs], api_visibility="private")

@@ -11,6 +11,7 @@ import html
 import gradio as gr
 import pandas as pd
 
+from rmstudio.access import ADMIN
 from rmstudio.jobs import queue as jobs
 from rmstudio.labeling import assist
 from rmstudio.labeling.agreement import agreement_report
@@ -98,12 +99,14 @@ def build_team_panel(ctx: StudioContext) -> dict:
         return (ctx.store.overlap, gr.Dropdown(choices=assistant_choices(ctx), value=settings.get("assistant", "")),
                 settings.get("serving_order", "random"), assist.is_blind(ctx.store))
 
+    @ctx.allows(ADMIN, "see the team settings", quietly=True)
     @shows_errors
     def on_open(request: gr.Request):
         if not ctx.is_admin(request):
             return [gr.skip()] * 7
         return (*current_settings(), *agreement_tables(ctx))
 
+    @ctx.allows(ADMIN, "change team settings")
     @shows_errors
     def on_save(n, checkpoint, serving_order, is_blind, request: gr.Request):
         ctx.require_admin(request, "change team settings")
@@ -114,6 +117,7 @@ def build_team_panel(ctx: StudioContext) -> dict:
         gr.Info("Team settings saved")
         return agreement_tables(ctx)
 
+    @ctx.allows(ADMIN, "generate candidates")
     @shows_errors
     def on_generate(path, typed, generator, count, temp, p, new_tokens, request: gr.Request):
         ctx.require_admin(request, "generate candidates")

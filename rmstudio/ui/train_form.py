@@ -12,6 +12,7 @@ from pathlib import Path
 import gradio as gr
 
 from rmstudio import settings
+from rmstudio.access import ADMIN, ANYONE
 from rmstudio.errors import BadInput
 from rmstudio.training.presets import PRESET_NAMES
 from rmstudio.training.spec import TrainSpec
@@ -95,7 +96,10 @@ def build_form(ctx) -> Form:
 
     hyper = [f[name] for name in HYPERPARAMETERS]
 
-    def show_preset(preset, model_source, model_text):
+    @ctx.allows(ADMIN, "see preset values", visitors="train", quietly=True)
+    def show_preset(preset, model_source, model_text, request: gr.Request = None):
+        if model_source != MODEL_DEFAULT and not ctx.permits(request, "models"):  # would load it by path/Hub id
+            return [gr.skip()] * len(hyper) + [{}, "Only admins may read a model given by path or Hub id."]
         try:
             values = preset_values(preset, model_of(model_source, model_text))
         except BadInput as exc:
@@ -105,6 +109,7 @@ def build_form(ctx) -> Form:
         shown = [_shown(values.get(name), declared) for name, declared in HYPERPARAMETERS.items()]
         return [*shown, dict(zip(HYPERPARAMETERS, shown, strict=True)), ""]
 
+    @ctx.allows(ADMIN, "see the training data", visitors="train", quietly=True)
     def describe_data(source):
         return (gr.update(visible=source == DATA_FILE), data_summary(ctx, source))
 
@@ -112,11 +117,12 @@ def build_form(ctx) -> Form:
     quiet = {"show_progress": "hidden", "api_visibility": "private"}
     gr.on([f["preset"].change, f["model_source"].change, f["model_text"].submit, f["model_text"].blur],
           show_preset, inputs=preset_inputs, outputs=[*hyper, form.preset_values, preset_note], **quiet)
-    f["model_source"].change(lambda s: gr.update(visible=s != MODEL_DEFAULT), f["model_source"], f["model_text"],
+    f["model_source"].change(ctx.allows(ANYONE)(lambda s: gr.update(visible=s != MODEL_DEFAULT)), f["model_source"], f["model_text"],
                              **quiet)
     f["data_source"].input(describe_data, f["data_source"], [f["data_file"], data_note], **quiet)
     form.fill = (show_preset, preset_inputs, [*hyper, form.preset_values, preset_note])
-    on_load(ctx, lambda: initial_data(ctx), inputs=[], outputs=[f["data_source"], f["data_file"], data_note])
+    on_load(ctx, ctx.allows(ADMIN, "see the training data", visitors="train", quietly=True)(lambda: initial_data(ctx)),
+            inputs=[], outputs=[f["data_source"], f["data_file"], data_note])
     _warm_presets()
     return form
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 from rmstudio import settings
+from rmstudio.access import ADMIN, ANNOTATOR
 from rmstudio.jobs import queue as jobs
 from rmstudio.ui import train_form
 from rmstudio.ui.context import StudioContext, shows_errors
@@ -83,6 +84,7 @@ def build_train_tab(ctx: StudioContext) -> None:
 
     fill, fill_inputs, fill_outputs = form.fill
 
+    @ctx.allows(ANNOTATOR)
     def on_load(preset, model_source, model_text, request: gr.Request):
         """The runs, the Advanced fields filled from the preset, then Train enabled, in one page-load event.
 
@@ -90,13 +92,18 @@ def build_train_tab(ctx: StudioContext) -> None:
         previous one ended, so a lost completion (seen in CI: the page showed the runs, Train stayed
         disabled) stalled the page for good. Train is enabled only once the fields show the preset's values,
         so unchanged fields are not sent as overrides, and a click cannot be overtaken by this drawing."""
+        if not ctx.permits(request, "train"):  # annotators see no runs and load no model (RMSTUDIO_VISITORS)
+            return {admin_note: "*Only admins can start, cancel or resume training.*"}
         out = draw(None, request, choose=True)
         admin = ctx.is_admin(request)
         out[admin_note] = "" if admin else "*Only admins can start, cancel or resume training.*"
-        out.update(zip(fill_outputs, fill(preset, model_source, model_text), strict=True))
-        out[train_btn] = gr.update(interactive=admin)
+        out.update(zip(fill_outputs, fill(preset, model_source, model_text, request), strict=True))
+        out[train_btn] = gr.update(interactive=True)
         return out
 
+    watches = ctx.allows(ADMIN, "see the runs", visitors="train", quietly=True)
+
+    @watches
     def on_tick(run_id, last, request: gr.Request):
         """Redraw only when the shown run's files (or the list of runs) changed since the last draw."""
         if run_id and (last or {}).get("state") in jobs.ACTIVE:
@@ -105,16 +112,19 @@ def build_train_tab(ctx: StudioContext) -> None:
             return {c: gr.skip() for c in view_outputs}
         return draw(run_id, request)
 
+    @ctx.allows(ADMIN, "start training", visitors="train")
     @shows_errors(failure="Could not start the run")
     def on_train(values: dict, request: gr.Request):
         """`values`: every form component -> its value (the event's inputs are given as a set)."""
-        ctx.require_admin(request, "start training")
+        if values[form.fields["model_source"]] != train_form.MODEL_DEFAULT:
+            ctx.require_grant(request, "models", "train a model given by path or Hub id")
         fields = {name: values[component] for name, component in form.fields.items()}
         spec = train_form.spec_from_form(home, fields, values[form.preset_values] or {})
         run_id = jobs.submit(home, spec)
         gr.Info(f"Run {run_id} queued.")
         return draw(run_id, request)
 
+    @ctx.allows(ADMIN, "cancel runs")
     @shows_errors
     def on_cancel(run_id, request: gr.Request):
         ctx.require_admin(request, "cancel runs")
@@ -124,15 +134,18 @@ def build_train_tab(ctx: StudioContext) -> None:
         gr.Info(f"Cancelling run {run_id}: it stops after the current step and saves what it learned.")
         return draw(run_id, request)
 
+    @ctx.allows(ADMIN, "resume runs")
     @shows_errors
     def on_resume(run_id, request: gr.Request):
         ctx.require_admin(request, "resume runs")
         jobs.resume(home, run_id)
         return draw(run_id, request)
 
+    @watches
     def on_pick(run_id, request: gr.Request):
         return draw(run_id, request)
 
+    @watches
     def on_select_row(table, evt: gr.SelectData, request: gr.Request):
         row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         try:

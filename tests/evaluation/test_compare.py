@@ -238,3 +238,13 @@ def test_cli_eval(two, pairs_file, tmp_path):
     assert code == 2 and "missing.jsonl" in result["error"]
     code, result = run_cli("eval", str(tmp_path), "--data", str(pairs_file))
     assert code == 2 and "checkpoint" in result["error"]
+
+
+def test_an_evaluation_in_a_home_writes_only_under_it(tmp_path, two, pairs_file):
+    home = tmp_path / "home"
+    before = sorted((Path(two[0]) / "evals").glob("*"))
+    report = evaluation.evaluate([two[0]], str(pairs_file), home=home, n_boot=50)
+    [saved] = report["saved"]
+    assert Path(saved).is_relative_to(home / "evals")
+    assert sorted((Path(two[0]) / "evals").glob("*")) == before, "nothing written next to an outside checkpoint"
+    assert evaluation.eval_history(two[0], home=home)[-1]["path"] == saved

@@ -67,15 +67,16 @@ def test_demo_mode_caps_the_pairs(tmp_path, monkeypatch):
     assert f"at most {cap} pairs" in train_form.demo_note()
 
 
-def test_the_advanced_panel_has_one_labeled_component_per_form_option(monkeypatch):
+def test_the_advanced_panel_has_one_labeled_component_per_form_option(monkeypatch, tmp_path):
     import gradio as gr
 
     from rmstudio.training.spec import TrainSpec
     from rmstudio.training.spec_fields import options
+    from tests.helpers.studio import make_ctx
 
     monkeypatch.setattr(train_form, "_warm_presets", lambda: None)
     with gr.Blocks():
-        form = train_form.build_form(object())
+        form = train_form.build_form(make_ctx(tmp_path))
     shown = [declared for declared in options(TrainSpec) if declared.label]
     assert list(train_form.HYPERPARAMETERS) == [declared.name for declared in shown] and set(SHOWN) == set(
         train_form.HYPERPARAMETERS)
