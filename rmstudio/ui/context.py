@@ -17,6 +17,8 @@ Every handler that can fail is wrapped in `shows_errors`, which shows the messag
 from __future__ import annotations
 
 import functools
+import html
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,8 @@ import gradio as gr
 from rmstudio.access import Access, NotAllowed
 from rmstudio.errors import BadInput
 from rmstudio.store import PreferenceStore
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -91,9 +95,12 @@ def _hf_username(request: gr.Request) -> str | None:
 def shows_errors(fn: Callable | None = None, *, failure: str | None = None) -> Callable:
     """Show what a handler raises as an error toast in the page, never a stack trace.
 
-    BadInput and NotAllowed show their message; gr.Error passes as raised. With `failure` (e.g. "Comparison
-    failed") any other exception shows as "<failure>: <its message>": handlers that load models or start
-    jobs can fail in ways no check foresees. Use as `@shows_errors` or `@shows_errors(failure="...")`.
+    BadInput and NotAllowed show their message and log one line on the server (expected input, no
+    traceback); gr.Error passes as raised. With `failure` (e.g. "Comparison failed") any other exception
+    shows as "<failure>: <its message>" (its traceback logged): handlers that load models or start jobs can
+    fail in ways no check foresees. Messages quote user text (file and column names), and Gradio renders a
+    gr.Error's message as HTML, so they go through `plain_error`. Use as `@shows_errors` or
+    `@shows_errors(failure="...")`.
     """
     if fn is None:
         return functools.partial(shows_errors, failure=failure)
@@ -105,10 +112,19 @@ def shows_errors(fn: Callable | None = None, *, failure: str | None = None) -> C
         except gr.Error:
             raise
         except (BadInput, NotAllowed) as exc:
-            raise gr.Error(str(exc)) from None
+            _log.warning("%s refused: %s", fn.__name__, exc)
+            raise plain_error(str(exc)) from None
         except Exception as exc:
             if failure is None:
                 raise
-            raise gr.Error(f"{failure}: {exc}") from None
+            _log.exception("%s failed", fn.__name__)
+            raise plain_error(f"{failure}: {exc}") from None
 
     return wrapper
+
+
+def plain_error(message: str) -> gr.Error:
+    """A gr.Error showing `message` as the characters written: Gradio inserts an error's message as HTML
+    (its docs: "Can be HTML"), so a column named `<img src=x onerror=...>` would load its URL. Not printed
+    as a traceback by Gradio (the caller logs what is worth logging)."""
+    return gr.Error(html.escape(message, quote=False), print_exception=False)
