@@ -13,6 +13,8 @@ User text inside Markdown (gr.Markdown) goes through `markdown_literal`.
 from __future__ import annotations
 
 import html
+import re
+from collections import Counter
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -30,8 +32,31 @@ def _markdown() -> MarkdownIt:
 
 
 def markdown_html(text: str) -> str:
-    """Markdown -> safe HTML (raw HTML in the text is shown as text)."""
-    return _markdown().render(text or "")
+    """Markdown -> safe HTML (raw HTML in the text is shown as text), or the text as escaped plain text when
+    Markdown would hide some of it: markdown-it stops at 20 levels of nesting (`> > > ...` quotes, lists in
+    lists) and silently drops what is deeper, and an annotator must see every word they judge."""
+    text = text or ""
+    rendered = _markdown().render(text)
+    return rendered if keeps_every_word(text, rendered) else plain_html(text)
+
+
+def plain_html(text: str) -> str:
+    """Text shown exactly as written (escaped; line breaks and spaces kept)."""
+    return f'<div class="rm-plain" style="white-space: pre-wrap">{html.escape(text, quote=False)}</div>'
+
+
+_WORD = re.compile(r"[^\W_]+")
+_LIST_NUMBER = re.compile(r"^[ \t>]*\d{1,9}[.)](?=\s|$)", re.MULTILINE)
+
+
+def keeps_every_word(text: str, rendered: str) -> bool:
+    """Whether every word (letters and digits) of `text` is still in the HTML, as often as in the text.
+    Markdown removes only punctuation (`*`, `>`, `#`, brackets); a link's URL and a code block's language
+    stay in attributes, so the whole HTML is searched. Ordered-list numbers are drawn by the browser, and
+    entities (`&amp;`) show as their character, so the text is compared without them."""
+    wanted = Counter(_WORD.findall(html.unescape(_LIST_NUMBER.sub(" ", text))))
+    found = Counter(_WORD.findall(html.unescape(rendered)))
+    return all(found[word] >= count for word, count in wanted.items())
 
 
 def message_html(value) -> str:
