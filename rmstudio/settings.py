@@ -11,6 +11,8 @@ ENV_HOME = "RMSTUDIO_HOME"
 ENV_AUTH = "RMSTUDIO_AUTH"  # "user:pass,user2:pass2"
 ENV_ADMINS = "RMSTUDIO_ADMINS"  # "user,user2"
 ENV_DEMO_MODE = "RMSTUDIO_DEMO_MODE"  # "1": cap training size so a public CPU Space stays responsive
+ENV_MAX_UPLOAD_MB = "RMSTUDIO_MAX_UPLOAD_MB"  # largest file the Data tab accepts (default 200)
+DEFAULT_MAX_UPLOAD_MB = 200
 SPACES_DATA = Path("/data")
 
 
@@ -21,6 +23,17 @@ def on_spaces() -> bool:
 
 def demo_mode() -> bool:
     return os.environ.get(ENV_DEMO_MODE, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def max_upload_mb() -> int:
+    """The largest upload in MB (`RMSTUDIO_MAX_UPLOAD_MB`, default 200): Gradio refuses bigger files before
+    they reach the disk. Imports are read whole into memory, so an unbounded upload could exhaust it."""
+    raw = os.environ.get(ENV_MAX_UPLOAD_MB, "").strip()
+    if not raw:
+        return DEFAULT_MAX_UPLOAD_MB
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadInput(f"must be a whole number of megabytes (at least 1), got {raw!r}", field=ENV_MAX_UPLOAD_MB)
+    return int(raw)
 
 
 def resolve_home(home: str | os.PathLike | None = None) -> Path:
