@@ -16,7 +16,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rmstudio.data.issues import check_on_invalid, issues_report, preview_counts, reject, row_issue
+from rmstudio.data.issues import (
+    check_on_invalid,
+    duplicate_id,
+    issues_report,
+    preview_counts,
+    reject,
+    row_issue,
+)
 from rmstudio.data.public_schemas import VARIANTS, split_format
 from rmstudio.data.readers import hub_unreachable, read_records
 from rmstudio.data.schemas import (
@@ -32,6 +39,7 @@ from rmstudio.data.schemas import (
     normalize,
     signature,
 )
+from rmstudio.data.values import lone_surrogate
 from rmstudio.errors import BadInput
 
 __all__ = ["SCHEMAS", "MAX_FIELD_CHARS", "ImportBatch", "read_source", "normalize_records", "preview_source",
@@ -216,6 +224,7 @@ def normalize_records(records: list[dict], *, source: str = "<rows>", fmt: str |
                      file=sys.stderr, mininterval=0.5)
     out: list[dict] = []
     warnings: list[dict] = []
+    ids: dict = {}
     for i, record in items:
         try:
             normalized = _normalize_one(record, schema, fmt, first_sig, schema_of, row_of(first))
@@ -223,6 +232,9 @@ def normalize_records(records: list[dict], *, source: str = "<rows>", fmt: str |
             reject(BadInput(str(error), source=source, row=row_of(i), field=error.field), skipped)
             continue
         out.extend(normalized)
+        reused = duplicate_id(ids, normalized, row_of(i))
+        if reused:
+            warnings.append(reused)
         seen = set()
         for row in normalized:
             for field_name, message in empty_texts(row):
@@ -255,7 +267,12 @@ def _normalize_one(record, schema: str, fmt: str | None, first_sig: tuple, schem
         row_schema = schema_of[sig] if sig in schema_of else schema_of.setdefault(sig, detect(sig))
         if row_schema is not None and row_schema != schema:
             raise RowError(*_mixed(first_sig, sig, schema, row_schema, first_row))
-    return normalize(record, schema)
+    rows = normalize(record, schema)
+    for row in rows:
+        surrogate = lone_surrogate(row)
+        if surrogate:
+            raise RowError(*surrogate)
+    return rows
 
 
 # ---- export -------------------------------------------------------------------------------------

@@ -34,6 +34,22 @@ def reject(error: BadInput, skipped: list | None) -> None:
     skipped.append(row_issue(error.row, error.field, error.reason))
 
 
+def duplicate_id(seen: dict, rows: list[dict], row: int) -> dict | None:
+    """A warning when the `id` of one record's normalized `rows` was already given to a record with other
+    content (`seen` maps id -> (row, content hash), filled here). A warning, not an error: many public sets
+    reuse an id for every pair of one prompt (UltraFeedback's prompt_id), and refusing them would help no one;
+    the same content again is a duplicate the store already counts."""
+    ids = {r["id"] for r in rows if r.get("id") is not None}
+    if len(ids) != 1:
+        return None
+    (pair_id,) = ids
+    content = hash(repr([{k: v for k, v in r.items() if k != "id"} for r in rows]))
+    first = seen.setdefault(pair_id, (row, content))
+    if first[1] == content:
+        return None
+    return row_issue(row, "id", f"id '{pair_id}' is also row {first[0]}'s, with different content (both kept)")
+
+
 def issues_report(warnings: list[dict], skipped: list[dict]) -> dict:
     """The import report's issue fields: the first REPORTED_ISSUES of each kind and the totals."""
     return {"warnings": warnings[:REPORTED_ISSUES], "warnings_total": len(warnings),

@@ -17,6 +17,7 @@ import io
 import json
 import re
 import socket
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -65,12 +66,51 @@ def _gunzip(data: bytes, source: str) -> bytes:
 
 def decode(data: bytes, source: str) -> tuple[str, int | None]:
     """(text, line of the first invalid UTF-8 byte or None). Invalid bytes decode to lone surrogates
-    so the readers still parse the file and `check_utf8` can name the record and field."""
+    so the readers still parse the file and `check_utf8` can name the record and field. A UTF-16 file
+    (Windows tools write it: "Unicode" in Notepad or Excel) is refused by name: read as UTF-8 it would only
+    be "not valid JSON" or a one-column CSV."""
+    if is_utf16(data):
+        raise BadInput("file is UTF-16; save it as UTF-8", source=source)
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         return data.decode("utf-8-sig", errors="surrogateescape"), line
+
+
+def is_utf16(data: bytes) -> bool:
+    """A UTF-16 byte-order mark, or (without one) a NUL byte in at least a third of the even or the odd
+    positions of the first KiB: ASCII text in UTF-16 is every other byte NUL, UTF-8 text holds no NUL."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    sample = data[:1024]
+    return len(sample) >= 4 and max(sample[0::2].count(0), sample[1::2].count(0)) * 3 >= len(sample) // 2
+
+
+def too_deep(source: str, row: int | None = None, line: int | None = None) -> BadInput:
+    """The error for JSON nested deeper than Python's parser can follow (json raises RecursionError)."""
+    where = f" at line {line}" if line is not None else ""
+    return BadInput(f"JSON nesting too deep{where}: more levels of [ and {{ than can be read", source=source,
+                    row=row)
+
+
+def deep_nesting_line(text: str) -> int:
+    """The line where bracket nesting (outside strings) first goes past half the recursion limit."""
+    depth, in_string, escaped, limit = 0, False, False, sys.getrecursionlimit() // 2
+    for position, char in enumerate(text):
+        if escaped:
+            escaped = False
+        elif in_string:
+            escaped, in_string = char == "\\", char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return text.count("\n", 0, position) + 1
+        elif char in "]}":
+            depth -= 1
+    return 1
 
 
 def _has_bad_bytes(value) -> bool:
@@ -111,6 +151,9 @@ def read_jsonl(data: bytes, source: str, skipped: list | None = None) -> Records
         except json.JSONDecodeError as error:
             reject(BadInput(f"not valid JSON (column {error.colno}: {error.msg})", source=source, row=number), skipped)
             continue
+        except RecursionError:
+            reject(too_deep(source, row=number), skipped)
+            continue
         if not isinstance(record, dict):
             reject(BadInput(f"expected a JSON object on each line, got {type(record).__name__}",
                             source=source, row=number), skipped)
@@ -130,6 +173,8 @@ def read_json(data: bytes, source: str, skipped: list | None = None) -> Records:
             return read_jsonl(data, source, skipped)
         raise BadInput(f"not valid JSON at line {error.lineno}, column {error.colno}: {error.msg}",
                        source=source) from None
+    except RecursionError:
+        raise too_deep(source, line=deep_nesting_line(text)) from None
     if isinstance(value, dict):
         wrapped = [v for k, v in value.items() if k in ("data", "rows", "train", "examples") and isinstance(v, list)]
         value = wrapped[0] if wrapped else [value]
@@ -152,7 +197,7 @@ def _json_cell(cell: str):
         return cell
     try:
         value = json.loads(cell)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON after all (or nested past reading): the cell's text
         return cell
     if isinstance(value, dict) and ({"role", "content"} <= value.keys() or {"from", "value"} <= value.keys()):
         return value

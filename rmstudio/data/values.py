@@ -8,10 +8,14 @@ request): `empty_texts` lists them for the import's warnings.
 from __future__ import annotations
 
 import math
+import re
 
 MAX_FIELD_CHARS = 1_000_000
 """Longest text accepted in one field or message (characters, ~1 MB): larger values are almost always
 a broken export (a whole file pasted in a cell) and would stall tokenization and the browser."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RowError(ValueError):
@@ -117,3 +121,25 @@ def extras(record: dict) -> dict:
 def distinct(first, second, first_field: str, second_field: str) -> None:
     if first == second:
         raise RowError(second_field, f"identical to '{first_field}': a preference pair needs two different responses")
+
+
+def lone_surrogate(row: dict) -> tuple[str, str] | None:
+    """(field, message) for the first text of a normalized row holding a lone UTF-16 surrogate, else None.
+
+    JSON may spell half of a character (`"\\ud83d"`, an emoji cut in two by a truncating exporter); Python
+    reads it as a string that cannot be written as UTF-8, so storing it would fail later with a bare
+    UnicodeEncodeError. Walks nested messages without recursion (records may be deeply nested)."""
+    for key, value in row.items():
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                found = _SURROGATE.search(item)
+                if found:
+                    return key, (f"lone surrogate \\u{ord(found.group()):04x} (half of a character, e.g. an emoji "
+                                 "cut in two): fix or remove it")
+            elif isinstance(item, dict):
+                stack.extend(item.values())
+            elif isinstance(item, (list, tuple)):
+                stack.extend(item)
+    return None

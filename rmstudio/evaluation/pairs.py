@@ -56,14 +56,15 @@ def load_pairs(
 
 
 def _store_rows(home) -> list[dict]:
-    from rmstudio.data.formats import normalize_records
+    """The store's labeled pairs as stored: they were normalized on import (training reads them the same way),
+    and normalizing again would refuse a chat pair whose response is not an "assistant" turn (a tool call)."""
     from rmstudio.settings import resolve_home
     from rmstudio.store import PreferenceStore
 
     dataset = PreferenceStore(resolve_home(home)).to_dataset()
     if len(dataset) == 0:
         raise BadInput("the store has no labeled pairs yet", source="store", field="data")
-    return normalize_records(dataset.to_list(), source="store").rows
+    return [{k: v for k, v in row.items() if v is not None and k != "pair_id"} for row in dataset.to_list()]
 
 
 def is_run_dir(path: str | os.PathLike) -> bool:

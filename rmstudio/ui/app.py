@@ -15,7 +15,7 @@ import gradio as gr
 
 from rmstudio.access import Access
 from rmstudio.model import backbones as models
-from rmstudio.settings import on_spaces, resolve_home
+from rmstudio.settings import max_upload_mb, on_spaces, resolve_home
 from rmstudio.store import PreferenceStore
 from rmstudio.ui.compare_tab import build_compare_tab
 from rmstudio.ui.context import StudioContext, require_declared_roles
@@ -134,6 +134,7 @@ def launch_options(access: Access) -> dict:
         "theme": gr.themes.Soft(),
         "footer_links": ["api"],
         "ssr_mode": False,
+        "max_file_size": f"{max_upload_mb()}mb",
     }
 
 

@@ -25,7 +25,9 @@ Every handler declares who may call it, as the outermost decorator (see rmstudio
 from __future__ import annotations
 
 import functools
+import html
 import inspect
+import logging
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +39,8 @@ import gradio as gr
 from rmstudio.access import ADMIN, ROLES, Access, NotAllowed
 from rmstudio.errors import BadInput
 from rmstudio.store import PreferenceStore
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -72,7 +76,7 @@ class StudioContext:
         try:
             self.access.require_admin(user, action)
         except NotAllowed as exc:
-            raise gr.Error(str(exc)) from None
+            raise plain_error(str(exc)) from None
         return user
 
     def allows(self, role: str, action: str | None = None, *, visitors: str | None = None,
@@ -102,7 +106,7 @@ class StudioContext:
                 if refusal is not None:
                     if quietly:
                         return gr.skip()  # Gradio leaves every output of the event as it is
-                    raise gr.Error(refusal)
+                    raise plain_error(refusal)
                 return fn(*args, **kwargs)
 
             if index is None:
@@ -123,7 +127,7 @@ class StudioContext:
         """Refuse (gr.Error) an admin-only input, e.g. a model path, unless RMSTUDIO_VISITORS opens it."""
         if not self.permits(request, grant):
             refusal = self.access.refusal(self.user(request), ADMIN, action)
-            raise gr.Error(refusal or f"only admins may {action}")
+            raise plain_error(refusal or f"only admins may {action}")
 
     def annotator(self, request: gr.Request | None, typed_name: str | None = None) -> str:
         """Who the labels are recorded for: the authenticated user, else the name typed on the page."""
@@ -131,10 +135,10 @@ class StudioContext:
         if user:
             return user
         if self.access.login_required:  # Gradio refuses anonymous calls before this; never trust a typed name
-            raise gr.Error("log in first")
+            raise plain_error("log in first")
         name = " ".join((typed_name or "").split())
         if not name:
-            raise gr.Error("type your name above the pair first (it is recorded with your labels)")
+            raise plain_error("type your name above the pair first (it is recorded with your labels)")
         return name[:64]
 
 
@@ -212,9 +216,12 @@ def _hf_username(request: gr.Request) -> str | None:
 def shows_errors(fn: Callable | None = None, *, failure: str | None = None) -> Callable:
     """Show what a handler raises as an error toast in the page, never a stack trace.
 
-    BadInput and NotAllowed show their message; gr.Error passes as raised. With `failure` (e.g. "Comparison
-    failed") any other exception shows as "<failure>: <its message>": handlers that load models or start
-    jobs can fail in ways no check foresees. Use as `@shows_errors` or `@shows_errors(failure="...")`.
+    BadInput and NotAllowed show their message and log one line on the server (expected input, no
+    traceback); gr.Error passes as raised. With `failure` (e.g. "Comparison failed") any other exception
+    shows as "<failure>: <its message>" (its traceback logged): handlers that load models or start jobs can
+    fail in ways no check foresees. Messages quote user text (file and column names), and Gradio renders a
+    gr.Error's message as HTML, so they go through `plain_error`. Use as `@shows_errors` or
+    `@shows_errors(failure="...")`.
     """
     if fn is None:
         return functools.partial(shows_errors, failure=failure)
@@ -226,10 +233,19 @@ def shows_errors(fn: Callable | None = None, *, failure: str | None = None) -> C
         except gr.Error:
             raise
         except (BadInput, NotAllowed) as exc:
-            raise gr.Error(str(exc)) from None
+            _log.warning("%s refused: %s", fn.__name__, exc)
+            raise plain_error(str(exc)) from None
         except Exception as exc:
             if failure is None:
                 raise
-            raise gr.Error(f"{failure}: {exc}") from None
+            _log.exception("%s failed", fn.__name__)
+            raise plain_error(f"{failure}: {exc}") from None
 
     return wrapper
+
+
+def plain_error(message: str) -> gr.Error:
+    """A gr.Error showing `message` as the characters written: Gradio inserts an error's message as HTML
+    (its docs: "Can be HTML"), so a column named `<img src=x onerror=...>` would load its URL. Not printed
+    as a traceback by Gradio (the caller logs what is worth logging)."""
+    return gr.Error(html.escape(message, quote=False), print_exception=False)

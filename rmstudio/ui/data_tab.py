@@ -9,9 +9,11 @@ from __future__ import annotations
 import html
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from rmstudio.access import ADMIN, ANNOTATOR
 from rmstudio.data.formats import SCHEMAS
+from rmstudio.settings import max_upload_mb
 from rmstudio.store import CHOICES
 from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.render import message_html, panel
@@ -51,7 +53,8 @@ def _build_import(ctx: StudioContext) -> dict:
                 "preview, then **Import**. Empty replies are kept (listed as warnings); a file with invalid rows "
                 "is refused unless you choose to import only its valid rows.")
     with gr.Row():
-        upload = gr.File(label="Upload .jsonl / .json / .csv / .parquet", type="filepath", elem_id="rm-upload", height=150,
+        upload = gr.File(label=f"Upload .jsonl / .json / .csv / .parquet (at most {max_upload_mb()} MB)",
+                         type="filepath", elem_id="rm-upload", height=150,
                          file_types=[".jsonl", ".json", ".csv", ".parquet"])
         with gr.Column():
             hub_id = gr.Textbox(label="…or a Hugging Face dataset id", placeholder="owner/name", max_lines=1)
@@ -86,6 +89,7 @@ def _build_import(ctx: StudioContext) -> dict:
         ctx.require_admin(request, "import data")
         batch = views.read_import(chosen, split=split_name, fmt=schema, skip_invalid=bool(skip))
         report = ctx.store.import_batch(batch)
+        views.forget_upload(chosen, get_upload_folder())  # imported: the uploaded copy is no longer needed
         gr.Info(f"Imported {report['imported']} pairs")
         return views.import_summary(report), gr.Button(interactive=False)
 

@@ -13,6 +13,8 @@ User text inside Markdown (gr.Markdown) goes through `markdown_literal`.
 from __future__ import annotations
 
 import html
+import re
+from collections import Counter
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -29,21 +31,82 @@ def _markdown() -> MarkdownIt:
     return md
 
 
-def markdown_html(text: str) -> str:
-    """Markdown -> safe HTML (raw HTML in the text is shown as text)."""
-    return _markdown().render(text or "")
+MARKDOWN_CHARS = 10_000
+"""The most characters of one prompt or response rendered as Markdown (a chat's messages share it); the rest
+is behind "Show all". markdown-it is pure Python: ~1 s per MB of prose and up to ~35 µs per character of
+bracket-heavy text, so three uncapped 1 MB fields took seconds and held the GIL other annotators' label
+calls need; capped, a pair renders in well under a second whatever it holds."""
+
+
+def markdown_html(text: str, budget: int = MARKDOWN_CHARS) -> str:
+    """Markdown -> safe HTML (raw HTML in the text is shown as text), or the text as escaped plain text when
+    Markdown would hide some of it: markdown-it stops at 20 levels of nesting (`> > > ...` quotes, lists in
+    lists) and silently drops what is deeper, and an annotator must see every word they judge.
+
+    Only the first `budget` characters (cut at a line or word end) are rendered; a longer text is followed by
+    a "Show all" toggle holding all of it as plain text, so nothing is lost and the time stays bounded."""
+    text = text or ""
+    if len(text) <= budget:
+        return _every_word_markdown(text)
+    head = text[:_cut_at(text, budget)]
+    if not head:  # the budget is spent (later messages of a long chat): plain text costs next to nothing
+        return plain_html(text) if len(text) <= MARKDOWN_CHARS // 4 else show_all(text)
+    return (_every_word_markdown(head) + f'<p class="rm-cut">… the first {len(head):,} characters are shown '
+            "above</p>" + show_all(text))
+
+
+def _every_word_markdown(text: str) -> str:
+    rendered = _markdown().render(text)
+    return rendered if keeps_every_word(text, rendered) else plain_html(text)
+
+
+def _cut_at(text: str, budget: int) -> int:
+    """Where to cut `text` to at most `budget` characters: after the last line break, else the last space."""
+    if budget <= 0:
+        return 0
+    for separator in ("\n", " "):
+        cut = text.rfind(separator, 0, budget)
+        if cut >= budget // 2:
+            return cut
+    return budget
+
+
+def show_all(text: str) -> str:
+    """A closed toggle that shows all of `text`, as plain text, when opened (<details>: no script needed)."""
+    return (f'<details class="rm-show-all"><summary>Show all {len(text):,} characters</summary>'
+            f"{plain_html(text)}</details>")
+
+
+def plain_html(text: str) -> str:
+    """Text shown exactly as written (escaped; line breaks and spaces kept)."""
+    return f'<div class="rm-plain" style="white-space: pre-wrap">{html.escape(text, quote=False)}</div>'
+
+
+_WORD = re.compile(r"[^\W_]+")
+_LIST_NUMBER = re.compile(r"^[ \t>]*\d{1,9}[.)](?=\s|$)", re.MULTILINE)
+
+
+def keeps_every_word(text: str, rendered: str) -> bool:
+    """Whether every word (letters and digits) of `text` is still in the HTML, as often as in the text.
+    Markdown removes only punctuation (`*`, `>`, `#`, brackets); a link's URL and a code block's language
+    stay in attributes, so the whole HTML is searched. Ordered-list numbers are drawn by the browser, and
+    entities (`&amp;`) show as their character, so the text is compared without them."""
+    wanted = Counter(_WORD.findall(html.unescape(_LIST_NUMBER.sub(" ", text))))
+    found = Counter(_WORD.findall(html.unescape(rendered)))
+    return all(found[word] >= count for word, count in wanted.items())
 
 
 def message_html(value) -> str:
     """A prompt or response: a plain string, or a list of {role, content} chat messages."""
     if isinstance(value, list):
-        parts = []
+        parts, budget = [], MARKDOWN_CHARS  # shared by the messages: a long chat renders in bounded time too
         for message in value:
             role = str(message.get("role", "")) if isinstance(message, dict) else ""
-            content = message.get("content", "") if isinstance(message, dict) else message
+            content = _content_text(message.get("content", "") if isinstance(message, dict) else message)
             name = html.escape(ROLE_NAMES.get(role, role or "message"))
             parts.append(f'<div class="rm-turn rm-role-{html.escape(role or "none")}"><div class="rm-role">{name}'
-                         f"</div>{markdown_html(_content_text(content))}</div>")
+                         f"</div>{markdown_html(content, budget)}</div>")
+            budget = max(0, budget - len(content))
         return "".join(parts)
     return markdown_html(str(value) if value is not None else "")
 

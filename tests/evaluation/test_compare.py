@@ -177,6 +177,14 @@ def test_store_pairs(tmp_path, two, pairs_file):
         evaluation.evaluate(two[:1], "store", home=tmp_path / "empty", save=False)
 
 
+def test_store_with_a_tool_response_pair_is_compared(tmp_path, two):
+    from tests.evaluation.test_store_pairs import labeled_store
+
+    labeled_store(tmp_path)
+    result = evaluation.evaluate(two, "store", home=tmp_path, save=False)
+    assert result["pairs"] == 2 and all(len(r["margins"]) == 2 for r in result["results"])
+
+
 def test_bad_evaluation_requests(tmp_path, two):
     unlabeled = [{"prompt": "p", "response_a": "a", "response_b": "b"}]
     with pytest.raises(BadInput, match="unlabeled"):

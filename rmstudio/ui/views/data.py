@@ -157,6 +157,43 @@ def stats_frames(stats: dict, lengths: list[dict]) -> dict[str, pd.DataFrame]:
     }
 
 
+EXPORT_PREFIX = "rmstudio-export-"
+EXPORT_KEEP_SECONDS = 600
+"""How long an export's temp folder outlives its request: Gradio copies a returned file into its own cache,
+so older folders only pile up (one full copy of the training set per click)."""
+
+
+def remove_old_exports(now: float | None = None) -> int:
+    """Delete the export temp folders older than EXPORT_KEEP_SECONDS; returns how many went."""
+    import shutil
+    import time
+
+    cutoff = (time.time() if now is None else now) - EXPORT_KEEP_SECONDS
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"{EXPORT_PREFIX}*"):
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed += 1
+        except OSError:  # another process removed it first, or it is not ours to remove
+            continue
+    return removed
+
+
+def forget_upload(path: str | None, upload_folder: str) -> bool:
+    """Delete an uploaded file once imported, when it lies in Gradio's upload folder (never any other path:
+    the value comes from the page). Gradio keeps uploads until the server stops; each is a full copy."""
+    if not path:
+        return False
+    file, root = Path(path).resolve(), Path(upload_folder).resolve()
+    if root not in file.parents or not file.is_file():
+        return False
+    file.unlink(missing_ok=True)
+    if file.parent != root and not any(file.parent.iterdir()):
+        file.parent.rmdir()
+    return True
+
+
 def export_file(store: PreferenceStore, kind: str) -> tuple[str, dict]:
     """Write the training set (store.to_dataset) to a fresh temp file for download -> (path, report)."""
     from rmstudio.data.formats import write_export
@@ -164,7 +201,8 @@ def export_file(store: PreferenceStore, kind: str) -> tuple[str, dict]:
     suffix = EXPORT_SUFFIXES.get(kind)
     if suffix is None:
         raise BadInput(f"export format must be one of {', '.join(EXPORT_SUFFIXES)}", field="format")
-    path = Path(tempfile.mkdtemp(prefix="rmstudio-export-")) / f"preferences{suffix}"
+    remove_old_exports()
+    path = Path(tempfile.mkdtemp(prefix=EXPORT_PREFIX)) / f"preferences{suffix}"
     report = write_export(store.to_dataset(), str(path))
     return str(path), report
 
