@@ -102,7 +102,7 @@ def _build_browser(ctx: StudioContext) -> dict:
     gr.Markdown("### Pairs")
     with gr.Row():
         search = gr.Textbox(label="Search prompts and responses", max_lines=1, scale=3, elem_id="rm-search")
-        category = gr.Dropdown([views.ALL_CATEGORIES], value=views.ALL_CATEGORIES, label="Category", scale=1,
+        category = gr.Dropdown([views.ALL_CATEGORIES, views.NO_CATEGORY], value=views.ALL_CATEGORIES, label="Category", scale=1,
                                allow_custom_value=True)
         status = gr.Dropdown(list(views.STATUSES), value="all", label="Status", scale=1)
         size = gr.Dropdown(PAGE_SIZES, value=PAGE_SIZES[0], label="Rows per page", scale=1)

@@ -19,6 +19,7 @@ PREVIEW_ROWS = 5
 EXPORT_SUFFIXES = {"JSONL": ".jsonl", "Parquet": ".parquet"}
 STATUSES = ("all", "labeled", "unlabeled")
 ALL_CATEGORIES = "(all)"
+NO_CATEGORY = "(none)"  # the filter choice for pairs without a category
 
 
 def read_import(source: str | None, *, split: str | None = None, fmt: str | None = None, skip_invalid: bool = False):
@@ -113,9 +114,10 @@ def pairs_page(store: PreferenceStore, *, page: int, size: int, search: str = ""
                status: str = "all") -> tuple[pd.DataFrame, int, str]:
     """One page of the pair browser (paged in SQL) -> (table, the page actually shown, "page x of y" text)."""
     size = max(1, int(size))
-    category = None if category in (None, "", ALL_CATEGORIES) else category
+    without_category = category == NO_CATEGORY
+    category = None if category in (None, "", ALL_CATEGORIES, NO_CATEGORY) else category
     status = None if status in (None, "", "all") else status
-    filters = {"search": search or None, "category": category, "status": status}
+    filters = {"search": search or None, "category": category, "status": status, "without_category": without_category}
     page = max(1, int(page or 1))
     rows, total = store.list_pairs(offset=(page - 1) * size, limit=size, **filters)
     if not rows and page > page_count(total, size):  # past the end (pairs were deleted): show the last page
@@ -130,7 +132,8 @@ def pairs_page(store: PreferenceStore, *, page: int, size: int, search: str = ""
 
 
 def category_choices(store: PreferenceStore) -> list[str]:
-    return [ALL_CATEGORIES, *store.categories()]
+    """The category filter's choices: every pair, the pairs without a category, then each category."""
+    return [ALL_CATEGORIES, NO_CATEGORY, *store.categories()]
 
 
 def stats_summary(stats: dict) -> str:

@@ -22,7 +22,17 @@ def test_pages_come_from_sql_with_filters_and_clamp_past_the_end(tmp_path):
     assert page == 3 and len(table) == 10
     table, _, info = data_views.pairs_page(ctx.store, page=1, size=25, search="q17")
     assert list(table["prompt"]) == ["q17"] and info.endswith("1 matching pair")
-    assert data_views.category_choices(ctx.store) == [data_views.ALL_CATEGORIES, "c"]
+    assert data_views.category_choices(ctx.store) == [data_views.ALL_CATEGORIES, data_views.NO_CATEGORY, "c"]
+
+
+def test_the_none_category_filter_shows_the_pairs_without_a_category(tmp_path):
+    ctx = make_ctx(tmp_path, n=3)  # category "c"
+    ctx.store.add_candidates([{"prompt": f"bare {i}", "response_a": "x", "response_b": f"y {i}"} for i in range(2)])
+    table, _, info = data_views.pairs_page(ctx.store, page=1, size=25, category=data_views.NO_CATEGORY)
+    assert sorted(table["prompt"]) == ["bare 0", "bare 1"] and info.endswith("2 matching pairs")
+    table, _, _ = data_views.pairs_page(ctx.store, page=1, size=25, category="c")
+    assert len(table) == 3
+    assert len(data_views.pairs_page(ctx.store, page=1, size=25, category=data_views.ALL_CATEGORIES)[0]) == 5
 
 
 def test_preview_reads_without_storing_and_import_then_stores(tmp_path):
