@@ -70,7 +70,7 @@ def _build_import(ctx: StudioContext) -> dict:
     def on_preview(path, hub, split_name, schema, request: gr.Request):
         ctx.require_admin(request, "import data")
         chosen = path or hub
-        batch, counts = views.preview_import(chosen, split=split_name, fmt=schema)
+        batch, counts = views.preview_import(chosen, split=split_name, fmt=schema, name=_upload_name(chosen))
         listed = views.issues_text(counts)
         return (views.preview_summary(batch, counts), gr.Textbox(listed, visible=bool(listed)),
                 gr.Dataframe(views.preview_frame(batch), visible=True),
@@ -80,7 +80,8 @@ def _build_import(ctx: StudioContext) -> dict:
     @shows_errors
     def on_import(chosen, split_name, schema, skip, request: gr.Request):
         ctx.require_admin(request, "import data")
-        batch = views.read_import(chosen, split=split_name, fmt=schema, skip_invalid=bool(skip))
+        batch = views.read_import(chosen, split=split_name, fmt=schema, skip_invalid=bool(skip),
+                                  name=_upload_name(chosen))
         report = ctx.store.import_batch(batch)
         gr.Info(f"Imported {report['imported']} pairs")
         return views.import_summary(report), gr.Button(interactive=False)
@@ -96,6 +97,11 @@ def _build_import(ctx: StudioContext) -> dict:
     done = import_button.click(on_import, [source, split, fmt, skip_invalid], [summary, import_button],
                                api_name="import_data", concurrency_limit=1, concurrency_id="import")
     return {"done": done}
+
+
+def _upload_name(chosen) -> str | None:
+    """An upload's own file name (the page and the stored pairs never show Gradio's temporary path)."""
+    return views.upload_name(chosen, gr.utils.get_upload_folder())
 
 
 def _build_browser(ctx: StudioContext) -> dict:

@@ -22,22 +22,51 @@ ALL_CATEGORIES = "(all)"
 NO_CATEGORY = "(none)"  # the filter choice for pairs without a category
 
 
-def read_import(source: str | None, *, split: str | None = None, fmt: str | None = None, skip_invalid: bool = False):
+def read_import(source: str | None, *, split: str | None = None, fmt: str | None = None, skip_invalid: bool = False,
+                name: str | None = None):
     """Read and validate a file path or Hub id (formats.read_source). By default an invalid row fails the whole
-    source with a BadInput naming file, row and field; `skip_invalid` leaves such rows out (batch.skipped)."""
+    source with a BadInput naming file, row and field; `skip_invalid` leaves such rows out (batch.skipped).
+    `name`: what to call the source in messages and in the stored pairs' `source` (an upload's own file name)."""
     from rmstudio.data.formats import read_source
 
     path, split_name, schema = _source_args(source, split, fmt)
-    return read_source(path, split=split_name, fmt=schema, on_invalid="skip" if skip_invalid else "error")
+    return _under_name(path, name, lambda: read_source(path, split=split_name, fmt=schema,
+                                                       on_invalid="skip" if skip_invalid else "error"))
 
 
-def preview_import(source: str | None, *, split: str | None = None, fmt: str | None = None) -> tuple:
+def preview_import(source: str | None, *, split: str | None = None, fmt: str | None = None,
+                   name: str | None = None) -> tuple:
     """(batch of the valid rows, counts) for the import preview (formats.preview_source): every row is read,
     so the preview can show how many are fine, have warnings or are invalid before anything is stored."""
     from rmstudio.data.formats import preview_source
 
     path, split_name, schema = _source_args(source, split, fmt)
-    return preview_source(path, split=split_name, fmt=schema)
+    return _under_name(path, name, lambda: preview_source(path, split=split_name, fmt=schema))
+
+
+def upload_name(source: str | None, upload_folder) -> str | None:
+    """The uploaded file's own name when `source` is an upload (Gradio keeps it as <upload folder>/<hash>/<name>),
+    so the page and the stored pairs never show the temporary path; None for anything else (a Hub id or a path
+    someone typed is shown as typed)."""
+    if not source or not upload_folder:
+        return None
+    path, folder = Path(str(source)).resolve(), Path(upload_folder).resolve()
+    return path.name if folder in path.parents else None
+
+
+def _under_name(path: str, name: str | None, read):
+    """`read()` with the source called `name` instead of `path`: in the batch it returns (stored as the pairs'
+    `source`) and in the BadInput it raises."""
+    if not name or name == path:
+        return read()
+    try:
+        result = read()
+    except BadInput as exc:
+        raise BadInput(exc.reason.replace(path, name), source=(exc.source or "").replace(path, name) or None,
+                       row=exc.row, field=exc.field) from None
+    batch = result[0] if isinstance(result, tuple) else result
+    batch.source = name
+    return result
 
 
 def _source_args(source: str | None, split: str | None, fmt: str | None) -> tuple[str, str | None, str | None]:

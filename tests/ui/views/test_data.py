@@ -130,3 +130,27 @@ def test_user_text_in_the_preview_is_shown_as_text_never_markup(tmp_path):
 def test_the_preview_without_a_source_asks_for_one():
     with pytest.raises(BadInput, match="upload a file"):
         data_views.preview_import("  ")
+
+
+def test_an_upload_is_named_by_its_file_name_in_errors_the_preview_and_the_stored_source(tmp_path):
+    """Gradio keeps an upload as <upload folder>/<hash>/<name>: that temporary path is never shown or stored."""
+    ctx = make_ctx(tmp_path / "home")
+    folder = tmp_path / "gradio"
+    upload = folder / "3f2a9c" / "my_prefs.jsonl"
+    upload.parent.mkdir(parents=True)
+    upload.write_text(json.dumps({"prompt": "named?", "chosen": "c", "rejected": "r"}) + "\n"
+                      + json.dumps({"prompt": "p2", "chosen": "c2"}) + "\n")
+    name = data_views.upload_name(str(upload), folder)
+    assert name == "my_prefs.jsonl"
+    assert data_views.upload_name("owner/dataset", folder) is None  # a Hub id is shown as typed
+    assert data_views.upload_name(str(tmp_path / "elsewhere.jsonl"), folder) is None
+
+    batch, _ = data_views.preview_import(str(upload), name=name)
+    assert batch.source == "my_prefs.jsonl" and str(folder) not in data_views.preview_summary(batch)
+    with pytest.raises(BadInput) as refused:
+        data_views.read_import(str(upload), name=name)
+    assert "my_prefs.jsonl" in str(refused.value) and "row 2" in str(refused.value)
+    assert str(folder) not in str(refused.value)
+    ctx.store.import_batch(data_views.read_import(str(upload), name=name, skip_invalid=True))
+    table, _, _ = data_views.pairs_page(ctx.store, page=1, size=25, search="named?")
+    assert list(table["source"]) == ["my_prefs.jsonl"]
