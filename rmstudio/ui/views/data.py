@@ -118,12 +118,19 @@ def _issue_list(title: str, total: int, first: list[str]) -> str:
 
 
 def preview_frame(batch, limit: int = PREVIEW_ROWS) -> pd.DataFrame:
+    """The first rows as the preview table shows them: prompt, the two responses, category (in that order,
+    one width each in PREVIEW_COLUMN_WIDTHS)."""
     rows = []
     for row in batch.rows[:limit]:
         first, second = ("chosen", "rejected") if "chosen" in row else ("response_a", "response_b")
         rows.append({"prompt": plain_preview(row.get("prompt")), first: plain_preview(row[first]),
                      second: plain_preview(row[second]), "category": row.get("category") or ""})
     return pd.DataFrame(rows)
+
+
+# The preview table's column widths (prompt, response, response, category): without them the table gives each
+# wrapped column about the page's width, so only `prompt` is on screen.
+PREVIEW_COLUMN_WIDTHS = ["32%", "28%", "28%", "12%"]
 
 
 def import_summary(report: dict) -> str:
@@ -182,9 +189,19 @@ def stats_frames(stats: dict, lengths: list[dict]) -> dict[str, pd.DataFrame]:
                                   columns=["annotator", "labels"]),
         "category": pd.DataFrame({"category": list(stats["pairs_by_category"]),
                                   "pairs": list(stats["pairs_by_category"].values())}, columns=["category", "pairs"]),
-        "length": pd.DataFrame({"characters": [f"{b['start']:,}" for b in lengths],
+        "length": pd.DataFrame({"characters": bin_labels([b["start"] for b in lengths]),
                                 "responses": [b["count"] for b in lengths]}, columns=["characters", "responses"]),
     }
+
+
+def bin_labels(starts: list[int]) -> list[str]:
+    """Bin starts as labels ("420", "1,260") that sort as their numbers do, so the chart needs no `sort=` list
+    of this draw's bins (the page applied a new value before a new sort list: the chart kept its old bins
+    after an import). Each is left-padded with spaces to one width (a space sorts before any digit; the
+    chart does not show leading spaces)."""
+    texts = [f"{start:,}" for start in starts]
+    width = max(map(len, texts), default=0)
+    return [text.rjust(width) for text in texts]
 
 
 def export_file(store: PreferenceStore, kind: str) -> tuple[str, dict]:

@@ -154,3 +154,20 @@ def test_an_upload_is_named_by_its_file_name_in_errors_the_preview_and_the_store
     ctx.store.import_batch(data_views.read_import(str(upload), name=name, skip_invalid=True))
     table, _, _ = data_views.pairs_page(ctx.store, page=1, size=25, search="named?")
     assert list(table["source"]) == ["my_prefs.jsonl"]
+
+
+def test_the_preview_table_has_one_width_for_each_of_its_columns(tmp_path):
+    source = tmp_path / "wide.jsonl"
+    source.write_text(json.dumps({"prompt": "p " * 200, "chosen": "c " * 300, "rejected": "r", "category": "x"}) + "\n")
+    batch, _ = data_views.preview_import(str(source))
+    frame = data_views.preview_frame(batch)
+    assert list(frame.columns) == ["prompt", "chosen", "rejected", "category"]
+    assert len(data_views.PREVIEW_COLUMN_WIDTHS) == len(frame.columns)
+    assert sum(int(width.rstrip("%")) for width in data_views.PREVIEW_COLUMN_WIDTHS) == 100
+
+
+def test_length_bins_are_labeled_so_that_they_sort_as_their_numbers():
+    labels = data_views.bin_labels([0, 420, 840, 1260, 12600])
+    assert [label.strip() for label in labels] == ["0", "420", "840", "1,260", "12,600"]
+    assert sorted(labels) == labels and len(set(map(len, labels))) == 1
+    assert data_views.bin_labels([]) == []
