@@ -213,6 +213,23 @@ def run_outcome_text(status: dict) -> str:
     return " · ".join(parts)
 
 
+def active_training_run(runs: list[dict]) -> dict | None:
+    """The training run that is queued or running, if any. While there is one the Train button stays
+    disabled, on every draw (a reload or a second browser included), not only after this page's click."""
+    return next((run for run in runs if is_training_run(run) and run.get("state") in ("queued", "running")), None)
+
+
+def train_note(admin: bool, runs: list[dict]) -> str:
+    """Why the Train button is disabled ("" when it is enabled)."""
+    if not admin:
+        return "*Only admins can start, cancel or resume training.*"
+    active = active_training_run(runs)
+    if active:
+        return (f"*Run {html.escape(str(active.get('run_id', '')))} is {html.escape(str(active.get('state')))}: "
+                "Train is enabled again when it ends (or cancel it).*")
+    return ""
+
+
 def is_training_run(run: dict) -> bool:
     return (run.get("kind") or "train") == "train"
 

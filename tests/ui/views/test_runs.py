@@ -135,3 +135,19 @@ def test_a_finished_run_s_summary_is_untrusted_text_and_numbers():
     assert "<img" not in page and "&lt;img" in page
     assert "pairs/s" not in page and "truncated" not in page
     assert run_views.run_outcome_text({"state": "succeeded", "summary": ["not", "a", "dict"]}) == ""
+
+
+def test_train_stays_disabled_while_a_training_run_is_queued_or_running(tmp_path):
+    run_dir = tmp_path / "runs" / "20261125-090000-aaaa"
+    run_dir.mkdir(parents=True)
+    (run_dir / "spec.json").write_text('{"model": "default"}')
+    jobs.update_status(run_dir, state="queued")
+    runs = jobs.list_runs(tmp_path)  # what every draw reads from disk, a reload's included
+    assert run_views.active_training_run(runs)["run_id"] == "20261125-090000-aaaa"
+    assert "is queued" in run_views.train_note(True, runs)
+    assert "Only admins" in run_views.train_note(False, runs)
+    jobs.update_status(run_dir, state="succeeded", summary={})
+    runs = jobs.list_runs(tmp_path)
+    assert run_views.active_training_run(runs) is None and run_views.train_note(True, runs) == ""
+    generating = [{"run_id": "g", "kind": "generate", "state": "running"}]
+    assert run_views.active_training_run(generating) is None  # a generation job does not block training
