@@ -43,9 +43,10 @@ class PreferenceStore(PairsMixin, LabelingMixin, AssistantMarginsMixin):
         return queries.length_histogram(self._db, bins=bins)
 
     def list_pairs(self, *, offset: int = 0, limit: int = 50, search: str | None = None,
-                   category: str | None = None, status: str | None = None) -> tuple[list[dict], int]:
+                   category: str | None = None, status: str | None = None,
+                   without_category: bool = False) -> tuple[list[dict], int]:
         return queries.list_pairs(self._db, offset=offset, limit=limit, search=search, category=category,
-                                  status=status)
+                                  status=status, without_category=without_category)
 
     def to_dataset(self):
         """The training set TRL's RewardTrainer accepts: prompt, chosen, rejected (+ category, margin, id, pair_id).

@@ -158,9 +158,13 @@ def length_histogram(db: sqlite3.Connection, *, bins: int = 20) -> list[dict]:
 
 
 def list_pairs(db: sqlite3.Connection, *, offset: int = 0, limit: int = 50, search: str | None = None,
-               category: str | None = None, status: str | None = None) -> tuple[list[dict], int]:
-    """One page of pairs with their current labels, newest first, and the number of matching pairs."""
+               category: str | None = None, status: str | None = None,
+               without_category: bool = False) -> tuple[list[dict], int]:
+    """One page of pairs with their current labels, newest first, and the number of matching pairs.
+    `without_category`: only the pairs that have no category (most imported data has none)."""
     where, args = ["1=1"], []
+    if without_category:
+        where.append("(p.category IS NULL OR p.category = '')")
     if search:
         where.append("(p.prompt LIKE ? OR p.response_a LIKE ? OR p.response_b LIKE ?)")
         args += [f"%{search}%"] * 3

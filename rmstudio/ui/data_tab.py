@@ -7,18 +7,22 @@ from annotators is only cosmetic. The work itself is in rmstudio.ui.views.data a
 from __future__ import annotations
 
 import html
+import logging
 
 import gradio as gr
 from gradio.utils import get_upload_folder
 
 from rmstudio.access import ADMIN, ANNOTATOR
 from rmstudio.data.formats import SCHEMAS
+from rmstudio.errors import BadInput
 from rmstudio.settings import max_upload_mb
 from rmstudio.store import CHOICES
 from rmstudio.ui.context import StudioContext, shows_errors
 from rmstudio.ui.render import message_html, panel
 from rmstudio.ui.team_panel import build_team_panel
 from rmstudio.ui.views import data as views
+
+_log = logging.getLogger(__name__)
 
 PAGE_SIZES = [25, 50, 100]
 BAR = {"height": 280, "y_lim": [0, None], "show_label": False}
@@ -45,7 +49,7 @@ def build_data_tab(ctx: StudioContext) -> None:
     ctx.blocks.load(on_page_load, None, [note, admin_area], api_visibility="private", concurrency_limit=None)
     for part in (browser, stats, team):  # opening the tab refreshes it (skipped, without an error, for annotators)
         ctx.tab_blocks["data"].select(**part["on_open"])
-    importer["done"].then(**browser["refresh"]).then(**stats["refresh"])
+    importer["wire"](browser["refresh"], stats["refresh"])
 
 
 def _build_import(ctx: StudioContext) -> dict:
@@ -65,10 +69,14 @@ def _build_import(ctx: StudioContext) -> dict:
     summary = gr.Markdown(elem_id="rm-import-summary")
     issues = gr.Textbox(label="Rows to look at (the first invalid rows and warnings)", lines=4, max_lines=12,
                         interactive=False, visible=False, elem_id="rm-import-issues")
-    preview = gr.Dataframe(visible=False, interactive=False, wrap=True, label="First rows", elem_id="rm-preview-table")
+    preview = gr.Dataframe(visible=False, interactive=False, wrap=True, label="First rows", elem_id="rm-preview-table",
+                           column_widths=views.PREVIEW_COLUMN_WIDTHS)
     skip_invalid = gr.Checkbox(False, label="Import the valid rows (skip the invalid)", visible=False,
                                elem_id="rm-skip-invalid")
-    import_button = gr.Button("Import", variant="primary", interactive=False, elem_id="rm-import")
+    with gr.Row(equal_height=True):
+        import_button = gr.Button("Import", variant="primary", interactive=False, elem_id="rm-import", scale=0,
+                                  min_width=160)
+        import_error = gr.HTML("", elem_id="rm-import-error")  # stays until the next preview, clear or import
     source = gr.State(None)
 
     @ctx.allows(ADMIN, "import data")
@@ -76,42 +84,82 @@ def _build_import(ctx: StudioContext) -> dict:
     def on_preview(path, hub, split_name, schema, request: gr.Request):
         ctx.require_admin(request, "import data")
         chosen = path or hub
-        batch, counts = views.preview_import(chosen, split=split_name, fmt=schema)
+        try:
+            batch, counts = views.preview_import(chosen, split=split_name, fmt=schema, name=_upload_name(chosen))
+        except BadInput as exc:  # nothing of an earlier preview stays importable
+            return (*cleared()[:-1], _refused(exc))
         listed = views.issues_text(counts)
         return (views.preview_summary(batch, counts), gr.Textbox(listed, visible=bool(listed)),
                 gr.Dataframe(views.preview_frame(batch), visible=True),
                 gr.Checkbox(False, label=views.skip_choice_label(counts), visible=counts["invalid"] > 0),
-                gr.Button(interactive=bool(batch.rows)), chosen)
+                gr.Button(interactive=bool(batch.rows)), chosen, "")
 
     @ctx.allows(ADMIN, "import data")
     @shows_errors
-    def on_import(chosen, split_name, schema, skip, request: gr.Request):
+    def on_import(chosen, split_name, schema, skip, request: gr.Request) -> tuple:
+        """(summary, Import button, inline error): a refused file keeps the preview and names why, inline."""
         ctx.require_admin(request, "import data")
-        batch = views.read_import(chosen, split=split_name, fmt=schema, skip_invalid=bool(skip))
-        report = ctx.store.import_batch(batch)
+        try:
+            batch = views.read_import(chosen, split=split_name, fmt=schema, skip_invalid=bool(skip),
+                                      name=_upload_name(chosen))
+            report = ctx.store.import_batch(batch)
+        except BadInput as exc:
+            return gr.skip(), gr.skip(), _refused(exc)
         views.forget_upload(chosen, get_upload_folder())  # imported: the uploaded copy is no longer needed
         gr.Info(f"Imported {report['imported']} pairs")
-        return views.import_summary(report), gr.Button(interactive=False)
+        return views.import_summary(report), gr.Button(interactive=False), ""
 
-    @ctx.allows(ADMIN, "import data", quietly=True)
-    def on_clear():
+    def cleared() -> tuple:
         return "", gr.Textbox("", visible=False), gr.Dataframe(visible=False), gr.Checkbox(False, visible=False), \
-            gr.Button(interactive=False), None
+            gr.Button(interactive=False), None, ""
 
-    preview_outputs = [summary, issues, preview, skip_invalid, import_button, source]
+    on_clear = ctx.allows(ADMIN, "import data", quietly=True)(cleared)
+
+    preview_outputs = [summary, issues, preview, skip_invalid, import_button, source, import_error]
     upload.upload(on_preview, [upload, hub_id, split, fmt], preview_outputs, api_name="preview_import")
     preview_button.click(on_preview, [upload, hub_id, split, fmt], preview_outputs, api_visibility="private")
     upload.clear(on_clear, None, preview_outputs, api_visibility="private")
-    done = import_button.click(on_import, [source, split, fmt, skip_invalid], [summary, import_button],
-                               api_name="import_data", concurrency_limit=1, concurrency_id="import")
-    return {"done": done}
+
+    def wire(browse: dict, stats: dict) -> None:
+        """The Import click also redraws the pair table and the statistics, as outputs of the same event: no
+        `.then` chain, whose next link the client sends only once it hears the previous one ended (a lost
+        completion left the table and the response-length chart stale)."""
+        refreshed = [*browse["outputs"], *stats["outputs"]]
+
+        @ctx.allows(ADMIN, "import data")
+        def on_import_and_refresh(chosen, split_name, schema, skip, page_no, page_size, text, cat, state,
+                                  request: gr.Request):
+            done = on_import(chosen, split_name, schema, skip, request)
+            if done[2]:  # refused: only the inline error changes
+                return [*done, *[gr.skip()] * len(refreshed)]
+            return [*done, *browse["fn"](page_no, page_size, text, cat, state, request), *stats["fn"](request)]
+
+        import_button.click(on_import_and_refresh, [source, split, fmt, skip_invalid, *browse["inputs"]],
+                            [summary, import_button, import_error, *refreshed], api_name="import_data",
+                            concurrency_limit=1, concurrency_id="import")
+
+    return {"wire": wire}
+
+
+def _refused(exc: BadInput) -> str:
+    """Why an import was refused, as a toast and inline next to the Import button (a toast alone vanishes);
+    the server logs one line (an expected input error, no traceback)."""
+    _log.warning("import refused: %s", exc)
+    gr.Warning(html.escape(str(exc), quote=False))  # a toast's message is HTML to Gradio
+    return (f'<div class="rm-error" role="alert" style="color: var(--error-text-color, #b91c1c)">⚠ '
+            f"{html.escape(str(exc))}</div>")
+
+
+def _upload_name(chosen) -> str | None:
+    """An upload's own file name (the page and the stored pairs never show Gradio's temporary path)."""
+    return views.upload_name(chosen, get_upload_folder())
 
 
 def _build_browser(ctx: StudioContext) -> dict:
     gr.Markdown("### Pairs")
     with gr.Row():
         search = gr.Textbox(label="Search prompts and responses", max_lines=1, scale=3, elem_id="rm-search")
-        category = gr.Dropdown([views.ALL_CATEGORIES], value=views.ALL_CATEGORIES, label="Category", scale=1,
+        category = gr.Dropdown([views.ALL_CATEGORIES, views.NO_CATEGORY], value=views.ALL_CATEGORIES, label="Category", scale=1,
                                allow_custom_value=True)
         status = gr.Dropdown(list(views.STATUSES), value="all", label="Status", scale=1)
         size = gr.Dropdown(PAGE_SIZES, value=PAGE_SIZES[0], label="Rows per page", scale=1)
@@ -224,6 +272,7 @@ def _build_stats(ctx: StudioContext) -> dict:
     with gr.Row():
         by_category = gr.BarPlot(x="category", y="pairs", title="Pairs by category", x_label_angle=-35, **BAR)
         lengths = gr.BarPlot(x="characters", y="responses", title="Response length (characters, bin start)",
+                             elem_id="rm-length-plot",
                              x_label_angle=-35, sort=None, **BAR)
     refresh = gr.Button("Refresh statistics", size="sm")
 
@@ -233,9 +282,9 @@ def _build_stats(ctx: StudioContext) -> dict:
         ctx.require_admin(request, "see the statistics")
         stats = ctx.store.stats()
         frames = views.stats_frames(stats, ctx.store.length_histogram(bins=15))
-        length_order = list(frames["length"]["characters"])
-        return (views.stats_summary(stats), frames["choice"], frames["annotator"], frames["category"],
-                gr.BarPlot(frames["length"], sort=length_order))
+        # No `sort=` list of this draw's bins (the chart then kept its old bins after an import): the bin
+        # labels sort as their numbers do (views.bin_labels).
+        return views.stats_summary(stats), frames["choice"], frames["annotator"], frames["category"], frames["length"]
 
     spec = {"fn": on_stats, "inputs": None, "outputs": [summary, by_choice, by_annotator, by_category, lengths],
             "show_progress": "hidden", "concurrency_limit": 2, "concurrency_id": "stats"}

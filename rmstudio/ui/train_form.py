@@ -111,7 +111,7 @@ def build_form(ctx) -> Form:
 
     @ctx.allows(ADMIN, "see the training data", visitors="train", quietly=True)
     def describe_data(source):
-        return (gr.update(visible=source == DATA_FILE), data_summary(ctx, source))
+        return (gr.update(visible=source == DATA_FILE), data_summary(ctx, source), False)  # the user chose
 
     preset_inputs = [f["preset"], f["model_source"], f["model_text"]]
     quiet = {"show_progress": "hidden", "api_visibility": "private"}
@@ -119,10 +119,17 @@ def build_form(ctx) -> Form:
           show_preset, inputs=preset_inputs, outputs=[*hyper, form.preset_values, preset_note], **quiet)
     f["model_source"].change(ctx.allows(ANYONE)(lambda s: gr.update(visible=s != MODEL_DEFAULT)), f["model_source"], f["model_text"],
                              **quiet)
-    f["data_source"].input(describe_data, f["data_source"], [f["data_file"], data_note], **quiet)
+    chosen_by_page = gr.State(True)  # the data choice is the page's own (not the user's) until they pick one
+    f["data_source"].input(describe_data, f["data_source"], [f["data_file"], data_note, chosen_by_page], **quiet)
     form.fill = (show_preset, preset_inputs, [*hyper, form.preset_values, preset_note])
-    on_load(ctx, ctx.allows(ADMIN, "see the training data", visitors="train", quietly=True)(lambda: initial_data(ctx)),
-            inputs=[], outputs=[f["data_source"], f["data_file"], data_note])
+    data_outputs = [f["data_source"], f["data_file"], data_note, chosen_by_page]
+    on_load(ctx, ctx.allows(ADMIN, "see the training data", visitors="train", quietly=True)(
+        lambda: (*initial_data(ctx), True)), inputs=[], outputs=data_outputs)
+    train_tab = ctx.tab_blocks.get("train")
+    if train_tab is not None:  # labels imported or made since the page loaded count when the tab is opened
+        train_tab.select(ctx.allows(ADMIN, "see the training data", visitors="train", quietly=True)(
+            lambda source, auto: data_on_open(ctx, source, auto)), [f["data_source"], chosen_by_page],
+            data_outputs, concurrency_limit=None, **quiet)
     _warm_presets()
     return form
 
@@ -149,6 +156,15 @@ def initial_data(ctx) -> tuple:
     note = ("The store has no labeled pairs yet (label some in **Label**, or import a file in **Data**), so the "
             "built-in demo pairs are selected. " + data_summary(ctx, DATA_DEMO))
     return DATA_DEMO, gr.update(visible=False), note
+
+
+def data_on_open(ctx, source: str, chosen_by_page: bool) -> tuple:
+    """Opening the Train tab: the page's own data choice is made again from the store as it is now (the
+    page may have loaded before pairs were imported or labeled); a choice the user made stays, its note
+    redrawn. -> (data source, file box, note, chosen by page)."""
+    if chosen_by_page:
+        return (*initial_data(ctx), True)
+    return gr.skip(), gr.skip(), data_summary(ctx, source), False
 
 
 def _store_pairs(ctx) -> int:

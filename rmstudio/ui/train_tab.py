@@ -57,10 +57,13 @@ def build_train_tab(ctx: StudioContext) -> None:
     timer = gr.Timer(POLL_SECONDS)
 
     view_outputs = [poll, run_pick, progress, no_points, loss_plot, acc_plot, log_box, runs_df, cancel_btn,
-                    resume_btn]
+                    resume_btn, train_btn, admin_note]
 
-    def draw(run_id: str | None, request: gr.Request | None = None, *, choose: bool = False) -> dict:
-        """Everything the live panel shows for `run_id` (or the run to follow when `choose`)."""
+    def draw(run_id: str | None, request: gr.Request | None = None, *, choose: bool = False,
+             filled: bool = True) -> dict:
+        """Everything the live panel shows for `run_id` (or the run to follow when `choose`), and whether Train
+        can be pressed: never while a training run is active. `filled`: the form shows the preset (else a
+        draw may disable Train but never enable it)."""
         runs = jobs.list_runs(home)
         if choose or not any(r["run_id"] == run_id for r in runs):
             followed = run_views.run_to_follow(runs)
@@ -69,8 +72,12 @@ def build_train_tab(ctx: StudioContext) -> None:
         loss, acc = run_views.metric_frames(jobs.read_metrics(home, run_id) if run_id else [])
         state = (status or {}).get("state")
         admin = ctx.is_admin(request)
+        may_train = ctx.permits(request, "train")  # admins, or visitors when RMSTUDIO_VISITORS says "train"
+        can_train = may_train and run_views.active_training_run(runs) is None
         return {
-            poll: {"fp": _fingerprint(home, run_id), "state": state},
+            poll: {"fp": _fingerprint(home, run_id), "state": state, "filled": filled},
+            train_btn: gr.update(interactive=can_train) if filled or not can_train else gr.skip(),
+            admin_note: run_views.train_note(may_train, runs),
             run_pick: gr.update(choices=[r["run_id"] for r in runs], value=run_id),
             progress: run_views.progress_html(status),
             no_points: gr.update(visible=loss.empty and acc.empty),
@@ -94,11 +101,8 @@ def build_train_tab(ctx: StudioContext) -> None:
         so unchanged fields are not sent as overrides, and a click cannot be overtaken by this drawing."""
         if not ctx.permits(request, "train"):  # annotators see no runs and load no model (RMSTUDIO_VISITORS)
             return {admin_note: "*Only admins can start, cancel or resume training.*"}
-        out = draw(None, request, choose=True)
-        admin = ctx.is_admin(request)
-        out[admin_note] = "" if admin else "*Only admins can start, cancel or resume training.*"
+        out = draw(None, request, choose=True)  # Train enabled unless a training run is active
         out.update(zip(fill_outputs, fill(preset, model_source, model_text, request), strict=True))
-        out[train_btn] = gr.update(interactive=True)
         return out
 
     watches = ctx.allows(ADMIN, "see the runs", visitors="train", quietly=True)
@@ -110,7 +114,7 @@ def build_train_tab(ctx: StudioContext) -> None:
             jobs.status(home, run_id)  # notices a dead worker or an expired cancel and records it
         if _fingerprint(home, run_id) == (last or {}).get("fp"):
             return {c: gr.skip() for c in view_outputs}
-        return draw(run_id, request)
+        return draw(run_id, request, filled=bool((last or {}).get("filled")))  # before page load: not enabled
 
     @ctx.allows(ADMIN, "start training", visitors="train")
     @shows_errors(failure="Could not start the run")
@@ -155,7 +159,7 @@ def build_train_tab(ctx: StudioContext) -> None:
         return draw(run_id, request)
 
     quiet = {"show_progress": "hidden", "concurrency_limit": None}
-    train_form.on_load(ctx, on_load, inputs=fill_inputs, outputs=[*view_outputs, admin_note, *fill_outputs, train_btn])
+    train_form.on_load(ctx, on_load, inputs=fill_inputs, outputs=[*view_outputs, *fill_outputs])
     # "multiple": a tick whose answer never comes must not stop this page's polling for good, as it would
     # with the default "once" (no new tick while one is pending). One way it can happen, read in Gradio's
     # client: it opens the event stream only when it is closed, so an event joining just as the server

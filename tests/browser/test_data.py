@@ -47,6 +47,56 @@ def test_import_a_file_through_the_upload_widget_after_a_preview(server, new_pag
     assert page.locator("#rm-import").is_disabled(), "importing the same preview twice is not offered"
 
 
+def visible_columns(page, elem_id: str) -> list[tuple[str, float]]:
+    """(header text, visible width in px) of each column of a Dataframe: its header cell's box clipped to the
+    component and to the window (a column scrolled out of view or cut off by the page has a small width)."""
+    return page.evaluate(
+        """id => { const root = document.getElementById(id); const box = root.getBoundingClientRect();
+                   const right = Math.min(box.right, window.innerWidth), left = Math.max(box.left, 0);
+                   return Array.from(root.querySelectorAll('thead th')).map(th => {
+                     const r = th.getBoundingClientRect();
+                     return [th.textContent.replace(/⋮/g, '').trim(), Math.min(r.right, right) - Math.max(r.left, left)]; }); }""",
+        elem_id)
+
+
+def chart_text(page, elem_id: str) -> str:
+    """The text a native Gradio plot draws (axis labels, title), from its SVG."""
+    return page.evaluate("id => Array.from(document.querySelectorAll('#' + id + ' svg text'))"
+                         ".map(t => t.textContent).join(' ')", elem_id)
+
+
+def test_an_import_shows_every_preview_column_names_the_file_and_refreshes_table_and_chart(server, new_page,
+                                                                                            tmp_path):
+    rows = [{"prompt": f"Sweep question {i}? " + "Some context. " * 20, "chosen": "A careful answer. " * (300 + 10 * i),
+             "rejected": f"No {i}.", "category": "sweep"} for i in range(6)]
+    source = tmp_path / "sweep_prefs.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    store = PreferenceStore(server.home)
+    page = new_page(viewport=(1400, 1000))
+    open_data_tab(page, server.url)
+    page.locator("#rm-length-plot svg").first.wait_for(state="attached")
+    upload(page, source)
+    wait_for_text(page, "#rm-import-summary", "detected schema")
+    page.locator("#rm-preview-table thead th").first.wait_for()
+    columns = visible_columns(page, "rm-preview-table")
+    assert [name for name, _ in columns] == ["prompt", "chosen", "rejected", "category"]
+    assert all(width >= 80 for _, width in columns), columns
+
+    page.locator("#rm-import").click()
+    wait_for_text(page, "#rm-import-summary", "Imported 6 pairs")
+    wait_for_text(page, "#rm-pairs-table", "sweep_prefs.jsonl")  # the source column: the file's own name
+    assert {row["source"] for row in store.list_pairs(search="Sweep question", limit=10)[0]} == {"sweep_prefs.jsonl"}
+    longest = f"{store.length_histogram(bins=15)[-1]['start']:,}"  # the long answers make a new last bin
+    page.locator("#rm-length-plot").scroll_into_view_if_needed()
+    try:
+        page.wait_for_function("([id, label]) => Array.from(document.querySelectorAll('#' + id + ' svg text'))"
+                               ".some(t => t.textContent.trim() === label)", arg=["rm-length-plot", longest], timeout=20_000)
+    except Exception as exc:
+        raise AssertionError(f"the length chart never showed the bin {longest}: {chart_text(page, 'rm-length-plot')}"
+                             f" / {page.inner_html('#rm-length-plot')[:1500]}") from exc
+    assert "/tmp/" not in page.inner_text("#rm-tab-data")
+
+
 def test_a_bad_file_names_the_row_and_field_and_stores_nothing(server, new_page, tmp_path):
     source = tmp_path / "broken.jsonl"
     source.write_text(json.dumps({"prompt": "p", "chosen": "c", "rejected": "r"}) + "\n"
@@ -65,6 +115,15 @@ def test_a_bad_file_names_the_row_and_field_and_stores_nothing(server, new_page,
     assert "row 2" in text or "line 2" in text
     assert "rejected" in text
     assert store.count_pairs() == before
+    inline = page.locator("#rm-import-error")  # the reason stays next to the button when the toast is gone
+    wait_for_text(page, "#rm-import-error", "broken.jsonl")
+    page.locator(".toast-body").first.wait_for(state="detached", timeout=30_000)
+    assert "row 2" in inline.inner_text() and "rejected" in inline.inner_text()
+    assert "/tmp/" not in inline.inner_text()
+    page.locator("#rm-skip-invalid input").check()  # the next action clears it
+    page.locator("#rm-import").click()
+    wait_for_text(page, "#rm-import-summary", "Imported 1 pairs")
+    assert inline.inner_text().strip() == ""
 
 
 def test_the_preview_counts_warnings_and_invalid_rows_and_imports_the_valid_ones_on_request(fresh_server, new_page,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.browser.pages import screenshot
+from tests.browser.pages import screenshot, wait_for_text
 from tests.helpers.app_server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -17,10 +17,15 @@ RUN_ID = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 RUN_TIMEOUT = 240_000  # ms: a tiny run on the embedded MiniLM takes well under a minute; the machine is shared
 
 
-def open_train(page, url: str) -> None:
-    """Open the Train tab and wait until the page has drawn the runs and filled the form (Train enabled)."""
+def open_train(page, url: str, *, run_active: bool = False) -> None:
+    """Open the Train tab and wait until the page has drawn the runs and filled the form (Train enabled; with
+    `run_active`, Train disabled and the note saying which run is active)."""
     page.goto(url)
     page.get_by_role("tab", name="Train").click()
+    if run_active:
+        wait_for_text(page, "#train-admin-note", "Train is enabled again when it ends")
+        assert page.locator("#train-start").is_disabled()
+        return
     page.locator("#train-start:not([disabled])").wait_for()
 
 
@@ -137,8 +142,9 @@ def test_a_run_streams_points_survives_reload_and_can_be_cancelled(server, new_p
     page.get_by_role("tab", name="Train").click()
     page.wait_for_function("id => document.querySelector('#train-run input').value === id", arg=run_id)
     wait_for_state(page, "running")
-    other = new_page()  # a second browser (own cookies) sees the same run
-    open_train(other, server.url)
+    assert page.locator("#train-start").is_disabled(), "a reload during a run must not enable Train"
+    other = new_page()  # a second browser (own cookies) sees the same run, Train disabled while it runs
+    open_train(other, server.url, run_active=True)
     other.wait_for_function("id => document.querySelector('#train-run input').value === id", arg=run_id)
 
     page.locator("#train-cancel").click()

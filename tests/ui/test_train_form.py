@@ -94,3 +94,16 @@ def test_a_bad_form_value_is_the_spec_s_bad_input(tmp_path):
     with pytest.raises(BadInput, match="batch_size must be ≥ 1") as err:
         train_form.spec_from_form(tmp_path, form(batch_size=-3), SHOWN)
     assert err.value.field == "batch_size"
+
+
+def test_opening_the_train_tab_sees_pairs_imported_after_the_page_loaded(tmp_path):
+    from tests.helpers.studio import make_ctx
+
+    ctx = make_ctx(tmp_path)  # unlabeled pairs only
+    source, _, note = train_form.initial_data(ctx)
+    assert source == train_form.DATA_DEMO and "no labeled pairs yet" in note
+    ctx.store.add_candidates([{"prompt": f"p{i}", "chosen": "good", "rejected": f"bad {i}"} for i in range(5)])
+    source, _, note, chosen_by_page = train_form.data_on_open(ctx, train_form.DATA_DEMO, True)
+    assert source == train_form.DATA_STORE and "**5** labeled pairs" in note and chosen_by_page
+    kept = train_form.data_on_open(ctx, train_form.DATA_DEMO, False)  # the user picked the demo pairs: kept
+    assert "About 400 generated pairs" in kept[2] and kept[3] is False

@@ -19,24 +19,54 @@ PREVIEW_ROWS = 5
 EXPORT_SUFFIXES = {"JSONL": ".jsonl", "Parquet": ".parquet"}
 STATUSES = ("all", "labeled", "unlabeled")
 ALL_CATEGORIES = "(all)"
+NO_CATEGORY = "(none)"  # the filter choice for pairs without a category
 
 
-def read_import(source: str | None, *, split: str | None = None, fmt: str | None = None, skip_invalid: bool = False):
+def read_import(source: str | None, *, split: str | None = None, fmt: str | None = None, skip_invalid: bool = False,
+                name: str | None = None):
     """Read and validate a file path or Hub id (formats.read_source). By default an invalid row fails the whole
-    source with a BadInput naming file, row and field; `skip_invalid` leaves such rows out (batch.skipped)."""
+    source with a BadInput naming file, row and field; `skip_invalid` leaves such rows out (batch.skipped).
+    `name`: what to call the source in messages and in the stored pairs' `source` (an upload's own file name)."""
     from rmstudio.data.formats import read_source
 
     path, split_name, schema = _source_args(source, split, fmt)
-    return read_source(path, split=split_name, fmt=schema, on_invalid="skip" if skip_invalid else "error")
+    return _under_name(path, name, lambda: read_source(path, split=split_name, fmt=schema,
+                                                       on_invalid="skip" if skip_invalid else "error"))
 
 
-def preview_import(source: str | None, *, split: str | None = None, fmt: str | None = None) -> tuple:
+def preview_import(source: str | None, *, split: str | None = None, fmt: str | None = None,
+                   name: str | None = None) -> tuple:
     """(batch of the valid rows, counts) for the import preview (formats.preview_source): every row is read,
     so the preview can show how many are fine, have warnings or are invalid before anything is stored."""
     from rmstudio.data.formats import preview_source
 
     path, split_name, schema = _source_args(source, split, fmt)
-    return preview_source(path, split=split_name, fmt=schema)
+    return _under_name(path, name, lambda: preview_source(path, split=split_name, fmt=schema))
+
+
+def upload_name(source: str | None, upload_folder) -> str | None:
+    """The uploaded file's own name when `source` is an upload (Gradio keeps it as <upload folder>/<hash>/<name>),
+    so the page and the stored pairs never show the temporary path; None for anything else (a Hub id or a path
+    someone typed is shown as typed)."""
+    if not source or not upload_folder:
+        return None
+    path, folder = Path(str(source)).resolve(), Path(upload_folder).resolve()
+    return path.name if folder in path.parents else None
+
+
+def _under_name(path: str, name: str | None, read):
+    """`read()` with the source called `name` instead of `path`: in the batch it returns (stored as the pairs'
+    `source`) and in the BadInput it raises."""
+    if not name or name == path:
+        return read()
+    try:
+        result = read()
+    except BadInput as exc:
+        raise BadInput(exc.reason.replace(path, name), source=(exc.source or "").replace(path, name) or None,
+                       row=exc.row, field=exc.field) from None
+    batch = result[0] if isinstance(result, tuple) else result
+    batch.source = name
+    return result
 
 
 def _source_args(source: str | None, split: str | None, fmt: str | None) -> tuple[str, str | None, str | None]:
@@ -88,12 +118,19 @@ def _issue_list(title: str, total: int, first: list[str]) -> str:
 
 
 def preview_frame(batch, limit: int = PREVIEW_ROWS) -> pd.DataFrame:
+    """The first rows as the preview table shows them: prompt, the two responses, category (in that order,
+    one width each in PREVIEW_COLUMN_WIDTHS)."""
     rows = []
     for row in batch.rows[:limit]:
         first, second = ("chosen", "rejected") if "chosen" in row else ("response_a", "response_b")
         rows.append({"prompt": plain_preview(row.get("prompt")), first: plain_preview(row[first]),
                      second: plain_preview(row[second]), "category": row.get("category") or ""})
     return pd.DataFrame(rows)
+
+
+# The preview table's column widths (prompt, response, response, category): without them the table gives each
+# wrapped column about the page's width, so only `prompt` is on screen.
+PREVIEW_COLUMN_WIDTHS = ["32%", "28%", "28%", "12%"]
 
 
 def import_summary(report: dict) -> str:
@@ -113,9 +150,10 @@ def pairs_page(store: PreferenceStore, *, page: int, size: int, search: str = ""
                status: str = "all") -> tuple[pd.DataFrame, int, str]:
     """One page of the pair browser (paged in SQL) -> (table, the page actually shown, "page x of y" text)."""
     size = max(1, int(size))
-    category = None if category in (None, "", ALL_CATEGORIES) else category
+    without_category = category == NO_CATEGORY
+    category = None if category in (None, "", ALL_CATEGORIES, NO_CATEGORY) else category
     status = None if status in (None, "", "all") else status
-    filters = {"search": search or None, "category": category, "status": status}
+    filters = {"search": search or None, "category": category, "status": status, "without_category": without_category}
     page = max(1, int(page or 1))
     rows, total = store.list_pairs(offset=(page - 1) * size, limit=size, **filters)
     if not rows and page > page_count(total, size):  # past the end (pairs were deleted): show the last page
@@ -130,7 +168,8 @@ def pairs_page(store: PreferenceStore, *, page: int, size: int, search: str = ""
 
 
 def category_choices(store: PreferenceStore) -> list[str]:
-    return [ALL_CATEGORIES, *store.categories()]
+    """The category filter's choices: every pair, the pairs without a category, then each category."""
+    return [ALL_CATEGORIES, NO_CATEGORY, *store.categories()]
 
 
 def stats_summary(stats: dict) -> str:
@@ -152,7 +191,7 @@ def stats_frames(stats: dict, lengths: list[dict]) -> dict[str, pd.DataFrame]:
                                   columns=["annotator", "labels"]),
         "category": pd.DataFrame({"category": list(stats["pairs_by_category"]),
                                   "pairs": list(stats["pairs_by_category"].values())}, columns=["category", "pairs"]),
-        "length": pd.DataFrame({"characters": [f"{b['start']:,}" for b in lengths],
+        "length": pd.DataFrame({"characters": bin_labels([b["start"] for b in lengths]),
                                 "responses": [b["count"] for b in lengths]}, columns=["characters", "responses"]),
     }
 
@@ -192,6 +231,16 @@ def forget_upload(path: str | None, upload_folder: str) -> bool:
     if file.parent != root and not any(file.parent.iterdir()):
         file.parent.rmdir()
     return True
+
+
+def bin_labels(starts: list[int]) -> list[str]:
+    """Bin starts as labels ("420", "1,260") that sort as their numbers do, so the chart needs no `sort=` list
+    of this draw's bins (the page applied a new value before a new sort list: the chart kept its old bins
+    after an import). Each is left-padded with spaces to one width (a space sorts before any digit; the
+    chart does not show leading spaces)."""
+    texts = [f"{start:,}" for start in starts]
+    width = max(map(len, texts), default=0)
+    return [text.rjust(width) for text in texts]
 
 
 def export_file(store: PreferenceStore, kind: str) -> tuple[str, dict]:

@@ -188,8 +188,46 @@ def progress_html(status: dict | None) -> str:
         text += f" · ETA {format_duration(eta)}"
     error = status.get("error") if state in ("failed", "interrupted", "cancelled", UNREADABLE) else None
     detail = f'<div class="rm-error">{html.escape(str(error))}</div>' if error else ""
+    outcome = run_outcome_text(status)
+    detail += f'<div class="rm-run-outcome">{html.escape(outcome)}</div>' if outcome else ""
     return (f'<div class="rm-progress" data-state="{html.escape(state)}"><div><strong>Run {run_id}</strong>: '
             f'<span class="rm-state">{html.escape(state)}</span> {html.escape(text)}</div>{bar}{detail}</div>')
+
+
+def run_outcome_text(status: dict) -> str:
+    """What a finished run produced, from its status.json summary: the checkpoint path, the training speed
+    and how many pairs were truncated ("checkpoint /h/runs/x/checkpoint · 41.3 pairs/s · 325 of 1,607 pairs
+    truncated"); "" before the run has a summary. The summary is untrusted (any process can write it):
+    a part whose value has the wrong type is left out."""
+    summary = status.get("summary")
+    if status.get("state") not in ("succeeded", "cancelled") or not isinstance(summary, dict):
+        return ""
+    parts = []
+    if isinstance(summary.get("checkpoint"), str) and summary["checkpoint"]:
+        parts.append(f"checkpoint {summary['checkpoint']}")
+    if is_number(summary.get("pairs_per_second")):
+        parts.append(f"{summary['pairs_per_second']:,.1f} pairs/s")
+    pairs = [summary.get(name) for name in ("train_pairs", "eval_pairs")]
+    if is_number(summary.get("truncated_pairs")) and all(is_number(n) for n in pairs):
+        parts.append(f"{int(summary['truncated_pairs']):,} of {int(sum(pairs)):,} pairs truncated")
+    return " · ".join(parts)
+
+
+def active_training_run(runs: list[dict]) -> dict | None:
+    """The training run that is queued or running, if any. While there is one the Train button stays
+    disabled, on every draw (a reload or a second browser included), not only after this page's click."""
+    return next((run for run in runs if is_training_run(run) and run.get("state") in ("queued", "running")), None)
+
+
+def train_note(admin: bool, runs: list[dict]) -> str:
+    """Why the Train button is disabled ("" when it is enabled)."""
+    if not admin:
+        return "*Only admins can start, cancel or resume training.*"
+    active = active_training_run(runs)
+    if active:
+        return (f"*Run {html.escape(str(active.get('run_id', '')))} is {html.escape(str(active.get('state')))}: "
+                "Train is enabled again when it ends (or cancel it).*")
+    return ""
 
 
 def is_training_run(run: dict) -> bool:

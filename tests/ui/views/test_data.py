@@ -22,7 +22,17 @@ def test_pages_come_from_sql_with_filters_and_clamp_past_the_end(tmp_path):
     assert page == 3 and len(table) == 10
     table, _, info = data_views.pairs_page(ctx.store, page=1, size=25, search="q17")
     assert list(table["prompt"]) == ["q17"] and info.endswith("1 matching pair")
-    assert data_views.category_choices(ctx.store) == [data_views.ALL_CATEGORIES, "c"]
+    assert data_views.category_choices(ctx.store) == [data_views.ALL_CATEGORIES, data_views.NO_CATEGORY, "c"]
+
+
+def test_the_none_category_filter_shows_the_pairs_without_a_category(tmp_path):
+    ctx = make_ctx(tmp_path, n=3)  # category "c"
+    ctx.store.add_candidates([{"prompt": f"bare {i}", "response_a": "x", "response_b": f"y {i}"} for i in range(2)])
+    table, _, info = data_views.pairs_page(ctx.store, page=1, size=25, category=data_views.NO_CATEGORY)
+    assert sorted(table["prompt"]) == ["bare 0", "bare 1"] and info.endswith("2 matching pairs")
+    table, _, _ = data_views.pairs_page(ctx.store, page=1, size=25, category="c")
+    assert len(table) == 3
+    assert len(data_views.pairs_page(ctx.store, page=1, size=25, category=data_views.ALL_CATEGORIES)[0]) == 5
 
 
 def test_preview_reads_without_storing_and_import_then_stores(tmp_path):
@@ -120,3 +130,44 @@ def test_user_text_in_the_preview_is_shown_as_text_never_markup(tmp_path):
 def test_the_preview_without_a_source_asks_for_one():
     with pytest.raises(BadInput, match="upload a file"):
         data_views.preview_import("  ")
+
+
+def test_an_upload_is_named_by_its_file_name_in_errors_the_preview_and_the_stored_source(tmp_path):
+    """Gradio keeps an upload as <upload folder>/<hash>/<name>: that temporary path is never shown or stored."""
+    ctx = make_ctx(tmp_path / "home")
+    folder = tmp_path / "gradio"
+    upload = folder / "3f2a9c" / "my_prefs.jsonl"
+    upload.parent.mkdir(parents=True)
+    upload.write_text(json.dumps({"prompt": "named?", "chosen": "c", "rejected": "r"}) + "\n"
+                      + json.dumps({"prompt": "p2", "chosen": "c2"}) + "\n")
+    name = data_views.upload_name(str(upload), folder)
+    assert name == "my_prefs.jsonl"
+    assert data_views.upload_name("owner/dataset", folder) is None  # a Hub id is shown as typed
+    assert data_views.upload_name(str(tmp_path / "elsewhere.jsonl"), folder) is None
+
+    batch, _ = data_views.preview_import(str(upload), name=name)
+    assert batch.source == "my_prefs.jsonl" and str(folder) not in data_views.preview_summary(batch)
+    with pytest.raises(BadInput) as refused:
+        data_views.read_import(str(upload), name=name)
+    assert "my_prefs.jsonl" in str(refused.value) and "row 2" in str(refused.value)
+    assert str(folder) not in str(refused.value)
+    ctx.store.import_batch(data_views.read_import(str(upload), name=name, skip_invalid=True))
+    table, _, _ = data_views.pairs_page(ctx.store, page=1, size=25, search="named?")
+    assert list(table["source"]) == ["my_prefs.jsonl"]
+
+
+def test_the_preview_table_has_one_width_for_each_of_its_columns(tmp_path):
+    source = tmp_path / "wide.jsonl"
+    source.write_text(json.dumps({"prompt": "p " * 200, "chosen": "c " * 300, "rejected": "r", "category": "x"}) + "\n")
+    batch, _ = data_views.preview_import(str(source))
+    frame = data_views.preview_frame(batch)
+    assert list(frame.columns) == ["prompt", "chosen", "rejected", "category"]
+    assert len(data_views.PREVIEW_COLUMN_WIDTHS) == len(frame.columns)
+    assert sum(int(width.rstrip("%")) for width in data_views.PREVIEW_COLUMN_WIDTHS) == 100
+
+
+def test_length_bins_are_labeled_so_that_they_sort_as_their_numbers():
+    labels = data_views.bin_labels([0, 420, 840, 1260, 12600])
+    assert [label.strip() for label in labels] == ["0", "420", "840", "1,260", "12,600"]
+    assert sorted(labels) == labels and len(set(map(len, labels))) == 1
+    assert data_views.bin_labels([]) == []

@@ -117,3 +117,37 @@ def test_a_run_with_a_null_status_still_renders_as_unreadable(tmp_path):
     assert "unreadable: status.json holds null" in page
     loss, acc = run_views.metric_frames(jobs.read_metrics(tmp_path, followed["run_id"]))
     assert loss.empty and acc.empty and run_views.finished_checkpoints(runs) == []
+
+
+def test_a_finished_run_shows_its_checkpoint_speed_and_truncated_pairs():
+    summary = {"checkpoint": "/h/runs/a/checkpoint", "pairs_per_second": 41.26, "train_pairs": 1446,
+               "eval_pairs": 161, "truncated_pairs": 325, "eval_accuracy": 0.66}
+    page = run_views.progress_html({"run_id": "a", "state": "succeeded", "summary": summary})
+    assert "checkpoint /h/runs/a/checkpoint" in page and "41.3 pairs/s" in page
+    assert "325 of 1,607 pairs truncated" in page
+    assert run_views.run_outcome_text({"state": "running", "summary": summary}) == ""  # not finished yet
+
+
+def test_a_finished_run_s_summary_is_untrusted_text_and_numbers():
+    summary = {"checkpoint": "<img src=x onerror=alert(1)>", "pairs_per_second": "fast", "train_pairs": 10,
+               "eval_pairs": None, "truncated_pairs": 3}
+    page = run_views.progress_html({"run_id": "a", "state": "succeeded", "summary": summary})
+    assert "<img" not in page and "&lt;img" in page
+    assert "pairs/s" not in page and "truncated" not in page
+    assert run_views.run_outcome_text({"state": "succeeded", "summary": ["not", "a", "dict"]}) == ""
+
+
+def test_train_stays_disabled_while_a_training_run_is_queued_or_running(tmp_path):
+    run_dir = tmp_path / "runs" / "20261125-090000-aaaa"
+    run_dir.mkdir(parents=True)
+    (run_dir / "spec.json").write_text('{"model": "default"}')
+    jobs.update_status(run_dir, state="queued")
+    runs = jobs.list_runs(tmp_path)  # what every draw reads from disk, a reload's included
+    assert run_views.active_training_run(runs)["run_id"] == "20261125-090000-aaaa"
+    assert "is queued" in run_views.train_note(True, runs)
+    assert "Only admins" in run_views.train_note(False, runs)
+    jobs.update_status(run_dir, state="succeeded", summary={})
+    runs = jobs.list_runs(tmp_path)
+    assert run_views.active_training_run(runs) is None and run_views.train_note(True, runs) == ""
+    generating = [{"run_id": "g", "kind": "generate", "state": "running"}]
+    assert run_views.active_training_run(generating) is None  # a generation job does not block training
