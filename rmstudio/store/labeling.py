@@ -121,6 +121,15 @@ class LabelingMixin(StoreBase):
         )
         return [dict(r) for r in rows]
 
+    def latest_label(self, annotator: str) -> dict | None:
+        """The annotator's latest current label (the one `undo_last` would take back), or None."""
+        row = self._db.execute(
+            "SELECT id, pair_id, choice, annotator, shown_left, created_at FROM labels"
+            " WHERE annotator = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1",
+            (_check_annotator(annotator),),
+        ).fetchone()
+        return None if row is None else dict(row)
+
     def iter_labels(self) -> Iterator[dict]:
         """Every current label with its pair id, oldest first (for agreement statistics and exports)."""
         return current_labels(self._db)

@@ -74,6 +74,12 @@ CSS = """
            color: var(--body-text-color-subdued); }
 #rm-shortcuts, #rm-progress, #rm-notice { font-size: 0.9em; }
 #rm-detail .rm-panel-body { max-height: 30vh; }
+/* table headers break between words only: Gradio's wrapping header lets a squeezed column split
+   "Disagreement" or stack a header one letter per line; a whole word is the narrowest a column gets */
+.gradio-container .header-cell .header { word-break: normal; overflow-wrap: normal; }
+.rm-legend { display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 0.85em; }
+.rm-legend-item { display: inline-flex; align-items: center; gap: 6px; overflow-wrap: anywhere; }
+.rm-swatch { width: 12px; height: 12px; border-radius: 3px; flex: none; }
 """
 
 

@@ -53,20 +53,22 @@ def build_compare_tab(ctx: StudioContext) -> None:
     with gr.Column(visible=False, elem_id="compare-results") as results:
         table = gr.Dataframe(value=compare_views.comparison_table({}, {}), interactive=False, elem_id="compare-table",
                              label="Side by side")
+        legend = gr.HTML(elem_id="compare-legend")  # one legend for the plots below (see views.legend_html)
         with gr.Row():
             cat_plot = gr.BarPlot(x="bar", y="accuracy", color="checkpoint", y_lim=[0, 1], x_label_angle=-30,
-                                  title="Accuracy per category", x_title="category",
+                                  title="Accuracy per category", x_title="category", colors_in_legend=[],
                                   elem_id="compare-categories", show_label=False)
             hist_plot = gr.LinePlot(x="margin", y="share", color="checkpoint", elem_id="compare-margins",
-                                    title="Margin distribution (r_chosen − r_rejected)", y_title="share of pairs",
-                                    show_label=False)
+                                    title="Margins (chosen − rejected)", x_title="r_chosen − r_rejected",
+                                    y_title="share of pairs", colors_in_legend=[], show_label=False)
             rel_plot = gr.ScatterPlot(x="confidence", y="accuracy", color="checkpoint", x_lim=[0.45, 1], y_lim=[0, 1],
-                                   title="Reliability (accuracy vs confidence)", elem_id="compare-reliability",
-                                   show_label=False)
+                                      title="Reliability", colors_in_legend=[], elem_id="compare-reliability",
+                                      show_label=False)
         gr.Markdown("### Where they disagree\nPairs on which the checkpoints prefer different responses, largest "
                     "disagreement first. Select a row to read the pair.")
         dis_table = gr.Dataframe(value=compare_views.disagreement_table({}, [], {}), interactive=False, wrap=True,
-                                 max_height=300, elem_id="compare-disagreements", label="Disagreements")
+                                 max_height=300, column_widths=compare_views.DISAGREEMENT_WIDTHS,
+                                 elem_id="compare-disagreements", label="Disagreements")
         dis_title = gr.Markdown("", elem_id="compare-dis-title")
         with gr.Column(visible=False, elem_id="compare-detail") as detail:
             with gr.Row(equal_height=True):
@@ -86,7 +88,7 @@ def build_compare_tab(ctx: StudioContext) -> None:
                                     placeholder=PLACEHOLDER_COMPLETIONS, elem_id="playground-completions")
     pg_btn = gr.Button("Score completions", variant="primary", elem_id="playground-run")
     pg_table = gr.Dataframe(interactive=False, wrap=True, elem_id="playground-table", label="Ranked (best first)",
-                            visible=False)
+                            column_widths=compare_views.PLAYGROUND_WIDTHS, visible=False)
 
     @ctx.allows(ADMIN, "list the checkpoints", visitors="compare", quietly=True)
     def refresh(current_run):
@@ -116,13 +118,15 @@ def build_compare_tab(ctx: StudioContext) -> None:
         result = evaluate(checkpoints, ImportBatch(source=name, format="normalized", rows=rows), home=home)
         names = compare_views.checkpoint_names(checkpoints)
         colors = compare_views.series_colors(names)
+        categories = compare_views.category_frame(result, names)
         kept = {"names": names, "result": {**result, "disagreements": result["disagreements"][:DETAIL_ITEMS]},
                 "pairs": {i["index"]: rows[i["index"]] for i in result["disagreements"][:DETAIL_ITEMS]}}
         return {
             held: kept,
             summary: compare_views.comparison_summary(result, names),
             table: compare_views.comparison_table(result, names),
-            cat_plot: gr.update(value=compare_views.category_frame(result, names), color_map=colors),
+            legend: compare_views.legend_html(colors),
+            cat_plot: gr.update(value=categories, color_map=colors, visible=not categories.empty),  # no empty frame
             hist_plot: gr.update(value=compare_views.margin_hist_frame(result, names), color_map=colors),
             rel_plot: gr.update(value=compare_views.reliability_frame(result, names), color_map=colors),
             dis_table: compare_views.disagreement_table(kept["result"], _pairs_list(kept), names),
@@ -167,7 +171,7 @@ def build_compare_tab(ctx: StudioContext) -> None:
                   source,
                   [eval_run, eval_file], **quiet)
     compare_btn.click(compare, [ckpts, extra, source, eval_run, eval_file],
-                      [held, summary, table, cat_plot, hist_plot, rel_plot, dis_table, dis_title, prompt_box,
+                      [held, summary, table, legend, cat_plot, hist_plot, rel_plot, dis_table, dis_title, prompt_box,
                        chosen_box, rejected_box, dis_scores, results, detail], api_name="compare", **SCORING)
     dis_table.select(open_disagreement, [held], [dis_title, prompt_box, chosen_box, rejected_box, dis_scores, detail],
                      api_visibility="private", **SCORING)

@@ -105,15 +105,36 @@ def judge(ctx: StudioContext, annotator: str, pair_id: int | None, left: str | N
         if ctx.store.get_pair(int(pair_id)) is not None:
             raise
         return show_next(ctx, annotator, f"Pair #{pair_id} was deleted meanwhile; here is the next one.")
-    return show_next(ctx, annotator)
+    saved = f"Skipped pair #{pair_id}." if side == "skip" else f"Saved: {SIDE_WORDS[side]} on pair #{pair_id}."
+    return show_next(ctx, annotator, saved)
+
+
+SIDE_WORDS = {"left": "A (left) is better", "right": "B (right) is better", "tie": "tie", "both_bad": "both bad",
+              "skip": "skipped"}
+
+
+def judgement_words(label: dict) -> str:
+    """What a stored label said, in the words of the buttons the annotator saw ("A (left) is better", "tie")."""
+    choice = label["choice"]
+    if choice in ("a", "b"):
+        return SIDE_WORDS["left" if choice == label.get("shown_left") else "right"]
+    return SIDE_WORDS.get(choice, choice)
 
 
 def undo(ctx: StudioContext, annotator: str) -> LabelScreen:
-    """Take back this annotator's latest label and show that pair again."""
+    """Take back this annotator's latest label and show that pair again, saying which judgement was undone."""
+    latest = ctx.store.latest_label(annotator)
     pair_id = ctx.store.undo_last(annotator)
     if pair_id is None:
         return show_next(ctx, annotator, "Nothing to undo yet.")
-    return screen_for(ctx.store.get_pair(pair_id), f"Undid your label on pair #{pair_id}.")
+    said = f": it said {judgement_words(latest)}" if latest and latest["pair_id"] == pair_id else ""
+    return screen_for(ctx.store.get_pair(pair_id), f"Undid your label on pair #{pair_id}{said}.")
+
+
+def whoami_line(annotator: str, admin: bool, typed: bool) -> str:
+    """"Labeling as **alice** (admin)": who the labels go to and their role, the same after a rename."""
+    line = f"Labeling as **{html.escape(annotator)}** ({'admin' if admin else 'annotator'})"
+    return line + (" · your name goes in the box on the right" if typed else "")
 
 
 def _side_name(choice: str, left: str | None) -> str:
@@ -203,9 +224,7 @@ def build_label_tab(ctx: StudioContext) -> None:
         typed = "" if ctx.user(request) else (remembered or guest_name())
         annotator = ctx.annotator(request, typed)
         admin = ctx.is_admin(request)
-        whoami = f"Labeling as **{html.escape(annotator)}** ({'admin' if admin else 'annotator'})"
-        if typed:
-            whoami += " · your name goes in the box on the right"
+        whoami = whoami_line(annotator, admin, bool(typed))
         # the guidelines as saved now (the page may be older); the editor shows up in this same update, so
         # an admin never types into it before its text arrives
         text = read_guidelines(ctx.home)
@@ -218,7 +237,7 @@ def build_label_tab(ctx: StudioContext) -> None:
         annotator = ctx.annotator(request, typed)
         if state.get("id") is not None and state.get("annotator") not in (None, annotator):
             ctx.store.release(state["id"], state["annotator"])
-        whoami = f"Labeling as **{html.escape(annotator)}**"
+        whoami = whoami_line(annotator, ctx.is_admin(request), bool(typed))
         return [annotator, whoami, *shown(show_next(ctx, annotator), annotator)]
 
     def on_judge(side: str):

@@ -85,12 +85,13 @@ def test_undo_brings_back_the_last_pair(server, new_page):
     first = shown_pair_id(page)
     page.keyboard.press("2")
     wait_for_other_pair(page, first)
+    wait_for_text(page, "#rm-notice", f"Saved: B (right) is better on pair #{first}.")
     assert len(current_labels(server.home, annotator)) == 1
     second = shown_pair_id(page)
     page.keyboard.press("u")
     page.wait_for_function("first => document.querySelector('#rm-prompt .rm-panel-title').textContent"
                            ".endsWith('pair #' + first)", arg=first)
-    assert f"Undid your label on pair #{first}" in page.inner_text("#rm-notice")
+    assert f"Undid your label on pair #{first}: it said B (right) is better." in page.inner_text("#rm-notice")
     assert current_labels(server.home, annotator) == []
     page.keyboard.press("s")  # skip it this time; the pair from before the undo comes back later or now
     wait_for_other_pair(page, first)
@@ -106,6 +107,7 @@ def test_keys_typed_into_the_name_box_do_not_label(server, new_page):
     name_box.type("tester12ab")  # contains 1, 2, a, b, t, s: shortcuts everywhere else
     name_box.press("Enter")
     page.wait_for_function("() => document.querySelector('#rm-who').textContent.includes('tester12ab')")
+    assert "(admin)" in page.inner_text("#rm-who"), "the role marker stays after a rename (no logins: admin)"
     assert current_labels(server.home, "tester12ab") == []
     page.reload()  # the name is remembered in this browser
     open_app(page, server.url)

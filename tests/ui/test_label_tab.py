@@ -55,3 +55,25 @@ def test_a_pair_deleted_while_on_screen_moves_on_with_a_notice(tmp_path):
     ctx.store.delete_pair(screen.pair_id)
     after = label_tab.judge(ctx, "ann", screen.pair_id, screen.left, "left")
     assert "deleted" in after.notice and after.pair_id != screen.pair_id
+
+
+def test_a_label_is_confirmed_and_undo_says_which_label_it_took_back(tmp_path):
+    ctx = make_ctx(tmp_path)
+    first = label_tab.show_next(ctx, "ann")
+    after = label_tab.judge(ctx, "ann", first.pair_id, first.left, "right")
+    assert after.notice == f"Saved: B (right) is better on pair #{first.pair_id}."
+    second = label_tab.judge(ctx, "ann", after.pair_id, after.left, "skip")
+    assert second.notice == f"Skipped pair #{after.pair_id}."
+    back = label_tab.undo(ctx, "ann")
+    assert back.notice == f"Undid your label on pair #{after.pair_id}: it said skipped."
+    back = label_tab.undo(ctx, "ann")
+    assert back.notice == f"Undid your label on pair #{first.pair_id}: it said B (right) is better."
+    third = label_tab.judge(ctx, "ann", back.pair_id, back.left, "left")
+    assert third.notice == f"Saved: A (left) is better on pair #{first.pair_id}."
+    assert label_tab.undo(ctx, "ann").notice.endswith(": it said A (left) is better.")
+
+
+def test_the_role_marker_is_the_same_after_a_rename(tmp_path):
+    assert label_tab.whoami_line("a<b", True, False) == "Labeling as **a&lt;b** (admin)"
+    assert label_tab.whoami_line("bob", False, True) == ("Labeling as **bob** (annotator) · your name goes in the "
+                                                          "box on the right")

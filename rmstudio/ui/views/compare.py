@@ -5,6 +5,8 @@ Pure functions over the dict `evaluation.evaluate` returns (and its pairs): no g
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from rmstudio.errors import BadInput
@@ -15,6 +17,10 @@ from rmstudio.ui.views.runs import format_share, is_number, round_or_none
 
 COMPARE_COLUMNS = ["Checkpoint", "Accuracy", "95% interval", "Mean margin", "ECE", "Pairs/s"]
 DISAGREEMENT_PREVIEW_CHARS = 90
+# column widths (Gradio measures the others): the long text column gets a share, never the whole table,
+# so the number columns after it stay in view
+DISAGREEMENT_WIDTHS = ["64px", "80px", "130px", "40%"]
+PLAYGROUND_WIDTHS = ["64px", "40%"]
 COMPLETION_SEPARATOR = "---"
 SIGNIFICANCE = 0.05  # a paired difference with p below this is called significant
 
@@ -150,6 +156,18 @@ def series_colors(names: dict[str, str]) -> dict[str, str]:
     colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names.values())}
     colors[PERFECT_CALIBRATION] = "#9ca3af"
     return colors
+
+
+def legend_html(colors: dict[str, str]) -> str:
+    """One legend for all the Compare plots, as HTML that wraps: a legend drawn inside each narrow plot is cut
+    off once checkpoint names are longer than a few characters (Vega lays it out on one line)."""
+    items = "".join(
+        f'<span class="rm-legend-item"><span class="rm-swatch" style="background:{color}"></span>'
+        f"{html.escape(name)}</span>"
+        for name, color in colors.items() if name != PERFECT_CALIBRATION)
+    diagonal = (f'<span class="rm-legend-item"><span class="rm-swatch" style="background:{colors[PERFECT_CALIBRATION]}">'
+                f"</span>{PERFECT_CALIBRATION} (reliability)</span>") if PERFECT_CALIBRATION in colors else ""
+    return f'<div class="rm-legend">{items}{diagonal}</div>'
 
 
 def reliability_frame(result: dict, names: dict[str, str]) -> pd.DataFrame:

@@ -156,6 +156,16 @@ def metric_frames(records: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return loss, accuracy
 
 
+def step_domain(*frames: pd.DataFrame) -> list[float] | None:
+    """[first step, last step] over every frame's `step` column: the x range the loss and accuracy plots share,
+    so the same step sits at the same place in both (each plot would otherwise fit its own points: the
+    eval points start later than the loss). None when there are not two distinct steps yet."""
+    steps = [float(step) for frame in frames if not frame.empty for step in frame["step"]]
+    if len(set(steps)) < 2:
+        return None
+    return [min(steps), max(steps)]
+
+
 def progress_numbers(status: dict) -> tuple[int, int | None, float | None]:
     """(step, total_steps, eta_seconds) from a status dict; missing parts are 0 / None."""
     prog = status.get("progress") or {}

@@ -94,3 +94,17 @@ def test_playground_is_shown_best_first_keeping_the_typed_order_number():
 def test_each_checkpoint_keeps_one_color_and_the_diagonal_is_grey():
     colors = compare_views.series_colors({"/a": "A", "/b": "B"})
     assert colors["A"] != colors["B"] and colors[compare_views.PERFECT_CALIBRATION] == "#9ca3af"
+
+
+def test_one_legend_for_all_plots_wraps_and_escapes_names():
+    names = {"/a": "run <1>", "/b": "r2"}
+    legend = compare_views.legend_html(compare_views.series_colors(names))
+    assert "run &lt;1&gt;" in legend and "<1>" not in legend and "r2" in legend
+    assert legend.index("r2") < legend.index(compare_views.PERFECT_CALIBRATION)  # the diagonal comes last
+    assert 'class="rm-legend"' in legend
+
+
+def test_no_categories_give_an_empty_category_frame():
+    names = compare_views.checkpoint_names([r["checkpoint"] for r in RESULT["results"]])
+    no_categories = {"results": [{**r, "per_category": {}} for r in RESULT["results"]]}
+    assert compare_views.category_frame(no_categories, names).empty  # the tab hides the plot then

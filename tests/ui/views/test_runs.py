@@ -74,6 +74,14 @@ def test_metric_frames_split_loss_and_overlay_train_and_eval_accuracy():
     assert empty_loss.empty and list(empty_acc.columns) == ["step", "accuracy", "split"]
 
 
+def test_loss_and_accuracy_plots_share_one_step_range():
+    records = [{"step": 2, "loss": 0.7, "accuracy": 0.5}, {"step": 4, "loss": 0.6}, {"step": 9, "eval_accuracy": 0.6}]
+    loss, acc = run_views.metric_frames(records)
+    assert run_views.step_domain(loss, acc) == [2.0, 9.0]  # the loss alone ends at 4, the eval point at 9
+    assert run_views.step_domain(*run_views.metric_frames([{"step": 1, "loss": 0.7, "accuracy": 0.5}])) is None
+    assert run_views.step_domain(*run_views.metric_frames([])) is None
+
+
 def test_progress_bar_shows_steps_eta_and_escapes_errors():
     running = {"run_id": "r1", "state": "running", "progress": {"step": 5, "total_steps": 20, "eta_seconds": 65}}
     page = run_views.progress_html(running)
