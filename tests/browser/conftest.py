@@ -29,6 +29,16 @@ def chromium_path() -> str:
     return path
 
 
+def pytest_collection_modifyitems(items):
+    """Screenshot mode trains the default preset on real pairs: allow it more than the 600 s a test gets
+    (one such run took over 10 minutes on a busy shared 2-core CPU)."""
+    from tests.browser.pages import screenshot_data
+
+    if screenshot_data():
+        for item in items:
+            item.add_marker(pytest.mark.timeout(2400))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Remember each phase's report on the test item so fixtures can tell, at teardown, that it failed."""

@@ -2,7 +2,10 @@
 and (only when asked) save screenshots.
 
 Screenshots: `RMSTUDIO_SCREENSHOTS=docs python -m pytest -q tests/browser` redraws the README's images in
-docs/; without that variable none are taken, so a test run writes no tracked file.
+docs/; without that variable none are taken, so a test run writes no tracked file. In that mode the tests that
+take them also import real public pairs (`../shared/data/dpo_en_demo.json` beside the repository, when present)
+through the Data tab and train on them with the default preset, so the images show real curves and accuracy;
+normal runs stay fast on the project's own demo pairs.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = "RMSTUDIO_SCREENSHOTS"  # a folder, relative to the repository root
+IMPORT_TIMEOUT_MS = 180_000  # a few hundred long real conversations: preview, then store, on a busy CPU
 
 
 def open_app(page, url: str | None) -> None:
@@ -66,3 +70,25 @@ def screenshot(page, name: str) -> Path | None:
     page.wait_for_timeout(500)  # plots draw with a short transition; a picture taken mid-way looks broken
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def screenshot_data() -> Path | None:
+    """The real preference pairs the README images are drawn from, in screenshot mode when they are present
+    beside the repository (bench/shared_data.py: never copied into it); else None (the project's own pairs)."""
+    from bench.shared_data import DPO_EN_DEMO
+
+    if not os.environ.get(SCREENSHOTS):
+        return None
+    if not DPO_EN_DEMO.is_file():
+        print(f"screenshots: {DPO_EN_DEMO} not found, drawing them from the built-in demo pairs")
+        return None
+    return DPO_EN_DEMO
+
+
+def import_through_data_tab(page, path) -> None:
+    """Import a preference file as a user would: Data tab, upload, read the preview, press Import."""
+    page.get_by_role("tab", name="Data").click()
+    page.locator("#rm-upload input[type=file]").set_input_files(str(path))
+    wait_for_text(page, "#rm-import-summary", "detected schema", timeout=IMPORT_TIMEOUT_MS)
+    page.locator("#rm-import").click()
+    wait_for_text(page, "#rm-import-summary", "Imported", timeout=IMPORT_TIMEOUT_MS)

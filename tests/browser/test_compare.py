@@ -7,7 +7,7 @@ import pytest
 
 from rmstudio.data import demo
 from rmstudio.jobs.follow import run_foreground
-from tests.browser.pages import screenshot, wait_for_result
+from tests.browser.pages import screenshot, screenshot_data, wait_for_result
 from tests.helpers.app_server import start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -18,16 +18,23 @@ XSS_PROMPT = "Say hi <img src=x onerror=alert(1)> <script>alert(2)</script>"
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A home with two finished tiny runs (different seeds and lengths, so they disagree somewhere), served."""
+    """A home with two finished tiny runs (different seeds and lengths, so they disagree somewhere), served.
+    Screenshot mode: two default-preset runs on real public pairs with the same held-out split, one stopped
+    after 4 steps and one trained in full, so the image compares a half-trained model with a trained one."""
     from rmstudio.training.trainer import TrainSpec
 
     home = tmp_path_factory.mktemp("home")
-    data = home / "demo.jsonl"
-    demo.write_labeled_demo(data)
-    tiny = {"model": "default", "data": str(data), "batch_size": 2, "max_length": 96, "max_pairs": 160,
-            "eval_fraction": 0.25, "eval_steps": 100}
-    run_ids = [run_foreground(home, TrainSpec(**tiny, max_steps=steps, seed=seed), progress=False)["run_id"]
-               for seed, steps in ((1, 3), (2, 8))]
+    real = screenshot_data()
+    if real:
+        specs = [TrainSpec(model="default", data=str(real), eval_fraction=0.25, seed=1, max_steps=steps)
+                 for steps in (4, None)]
+    else:
+        data = home / "demo.jsonl"
+        demo.write_labeled_demo(data)
+        tiny = {"model": "default", "data": str(data), "batch_size": 2, "max_length": 96, "max_pairs": 160,
+                "eval_fraction": 0.25, "eval_steps": 100}
+        specs = [TrainSpec(**tiny, max_steps=steps, seed=seed) for seed, steps in ((1, 3), (2, 8))]
+    run_ids = [run_foreground(home, spec, progress=False)["run_id"] for spec in specs]
     server = start_server(home)
     yield server, run_ids
     server.stop()

@@ -8,7 +8,15 @@ import pytest
 from playwright.sync_api import expect
 
 from rmstudio.store import PreferenceStore
-from tests.browser.pages import open_app, screenshot, shown_pair_id, wait_for_other_pair, wait_for_text
+from tests.browser.pages import (
+    import_through_data_tab,
+    open_app,
+    screenshot,
+    screenshot_data,
+    shown_pair_id,
+    wait_for_other_pair,
+    wait_for_text,
+)
 from tests.helpers.app_server import start_server
 
 pytestmark = pytest.mark.browser
@@ -75,6 +83,12 @@ def test_label_five_pairs_with_the_keyboard_and_see_them_in_data(fresh_server, n
     for pair_id in expected:
         page.locator("#rm-pairs-table [role=gridcell]").get_by_text(str(pair_id), exact=True).first.wait_for(
             state="attached")
+    real = screenshot_data()
+    if real:  # the README's Data image: real public pairs in the table beside the five just labeled
+        import_through_data_tab(page, real)
+        open_app(page, fresh_server.url)  # a fresh page: the table of every pair, newest first, and no toast
+        page.get_by_role("tab", name="Data").click()
+        wait_for_text(page, "#rm-pairs-table", "import:")
     screenshot(page, "data.png")
 
 
