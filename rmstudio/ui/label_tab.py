@@ -141,8 +141,14 @@ def _side_name(choice: str, left: str | None) -> str:
     return "A (left)" if choice == left else "B (right)"
 
 
-def assistant_line(ctx: StudioContext, state: dict) -> str:
-    """The model assistant's view: of the pair on screen, or — in blind mode — of the pair just judged."""
+NOT_SCORED_YET = "🤖 The assistant has not scored this pair yet (it scores the pairs in the background)."
+
+
+def assistant_line(ctx: StudioContext, state: dict, *, may_score: bool = True) -> str:
+    """The model assistant's view: of the pair on screen, or — in blind mode — of the pair just judged.
+
+    `may_score`: score a pair the background scorer has not reached yet; False for annotators, whose calls
+    never run a model (they read the margins the admin's assistant stored)."""
     from rmstudio.labeling import assist
 
     if not ctx.store.labeling_settings().get("assistant"):
@@ -150,7 +156,9 @@ def assistant_line(ctx: StudioContext, state: dict) -> str:
     if not assist.is_blind(ctx.store):
         if state.get("id") is None:
             return ""
-        hint = assist.suggestion(ctx.store, int(state["id"]))
+        hint = assist.suggestion(ctx.store, int(state["id"]), compute_missing=may_score)
+        if hint is None and not may_score:
+            return NOT_SCORED_YET
         if hint is None or "error" in hint:
             return f"Assistant unavailable: {html.escape(hint['error'])}" if hint else ""
         return (f"🤖 Assistant prefers **{_side_name(hint['prefers'], state.get('left'))}** "
@@ -158,7 +166,9 @@ def assistant_line(ctx: StudioContext, state: dict) -> str:
     judged = state.get("judged") or {}
     if judged.get("id") is None:
         return "🤖 Blind mode: the assistant's pick is shown after you choose."
-    hint = assist.suggestion(ctx.store, int(judged["id"]))
+    hint = assist.suggestion(ctx.store, int(judged["id"]), compute_missing=may_score)
+    if hint is None and not may_score:
+        return NOT_SCORED_YET
     if hint is None or "error" in hint:
         return f"Assistant unavailable: {html.escape(hint['error'])}" if hint else ""
     picked = _side_name(hint["prefers"], judged.get("left"))
@@ -271,8 +281,8 @@ def build_label_tab(ctx: StudioContext) -> None:
 
     @ctx.allows(ANNOTATOR)  # the assistant an admin chose for labeling; blind mode holds its pick back
     @shows_errors
-    def on_suggest(state: dict):
-        return assistant_line(ctx, state)
+    def on_suggest(state: dict, request: gr.Request):
+        return assistant_line(ctx, state, may_score=ctx.is_admin(request))
 
     fast = {"concurrency_limit": None, "show_progress": "hidden"}
     then_progress = {"fn": on_progress, "inputs": [current], "outputs": [progress], "api_visibility": "private",

@@ -77,3 +77,17 @@ def test_the_role_marker_is_the_same_after_a_rename(tmp_path):
     assert label_tab.whoami_line("a<b", True, False) == "Labeling as **a&lt;b** (admin)"
     assert label_tab.whoami_line("bob", False, True) == ("Labeling as **bob** (annotator) · your name goes in the "
                                                           "box on the right")
+
+
+def test_an_annotators_assistant_line_reads_stored_margins_and_never_runs_a_model(tmp_path):
+    ctx = make_ctx(tmp_path, n=2)
+    missing = tmp_path / "no-such-checkpoint"  # loading it would fail: the admin's call shows that it tried
+    ctx.store.set_labeling_setting("assistant", str(missing))
+    ctx.store.set_labeling_setting("assistant_blind", "0")
+    screen = label_tab.show_next(ctx, "ann")
+    state = {"id": screen.pair_id, "left": screen.left}
+    assert label_tab.assistant_line(ctx, state, may_score=False) == label_tab.NOT_SCORED_YET
+    assert label_tab.assistant_line(ctx, state, may_score=True).startswith("Assistant unavailable:")
+    ctx.store.set_labeling_setting("assistant_blind", "1")
+    judged = {"judged": {"id": screen.pair_id, "left": screen.left, "side": "left"}}
+    assert label_tab.assistant_line(ctx, judged, may_score=False) == label_tab.NOT_SCORED_YET
