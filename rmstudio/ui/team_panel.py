@@ -71,9 +71,10 @@ def build_team_panel(ctx: StudioContext) -> dict:
                             elem_id="rm-blind")
     save = gr.Button("Save team settings", size="sm", elem_id="rm-team-save")
     agreement_md = gr.Markdown(elem_id="rm-agreement")
-    with gr.Row():
-        annotators = gr.Dataframe(label="Annotators", interactive=False, elem_id="rm-annotators")
-        kappas = gr.Dataframe(label="Agreement between annotators (Cohen's κ)", interactive=False, elem_id="rm-kappa")
+    # one above the other: side by side, the five annotator columns are clipped on a 1024 px screen
+    annotators = gr.Dataframe(label="Annotators", interactive=False, wrap=True, elem_id="rm-annotators")
+    kappas = gr.Dataframe(label="Agreement between annotators (Cohen's κ)", interactive=False, wrap=True,
+                          elem_id="rm-kappa")
 
     with gr.Accordion("Generate candidate pairs with a language model", open=False, elem_id="rm-generate"):
         gr.Markdown("Prompts without responses: upload a prompts file (.txt one per line, or .jsonl/.csv/.parquet "
