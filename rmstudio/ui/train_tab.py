@@ -7,6 +7,8 @@ cheap fingerprint (sizes and mtimes of the run's files) and redraws plots only w
 
 from __future__ import annotations
 
+import threading
+
 import gradio as gr
 
 from rmstudio import settings
@@ -59,8 +61,10 @@ def build_train_tab(ctx: StudioContext) -> None:
     view_outputs = [poll, run_pick, progress, no_points, loss_plot, acc_plot, log_box, runs_df, cancel_btn,
                     resume_btn, train_btn, admin_note]
 
+    shown = ShownRuns()
+
     def draw(run_id: str | None, request: gr.Request | None = None, *, choose: bool = False,
-             filled: bool = True) -> dict:
+             filled: bool = True, tick: bool = False) -> dict:
         """Everything the live panel shows for `run_id` (or the run to follow when `choose`), and whether Train
         can be pressed: never while a training run is active. `filled`: the form shows the preset (else a
         draw may disable Train but never enable it)."""
@@ -74,6 +78,8 @@ def build_train_tab(ctx: StudioContext) -> None:
         admin = ctx.is_admin(request)
         may_train = ctx.permits(request, "train")  # admins, or visitors when RMSTUDIO_VISITORS says "train"
         can_train = may_train and run_views.active_training_run(runs) is None
+        if not tick:
+            shown.record(request, run_id)
         return {
             poll: {"fp": _fingerprint(home, run_id), "state": state, "filled": filled},
             train_btn: gr.update(interactive=can_train) if filled or not can_train else gr.skip(),
@@ -109,12 +115,21 @@ def build_train_tab(ctx: StudioContext) -> None:
 
     @watches
     def on_tick(run_id, last, request: gr.Request):
-        """Redraw only when the shown run's files (or the list of runs) changed since the last draw."""
+        """Redraw only when the shown run's files (or the list of runs) changed since the last draw.
+
+        The run is the one the page was last told to show (not the one this tick's request carries, which
+        may be older), and a draw made while this tick ran wins: the tick's answer is dropped."""
+        recorded = shown.last(request)
+        if recorded is not None:
+            run_id = recorded[1]
         if run_id and (last or {}).get("state") in jobs.ACTIVE:
             jobs.status(home, run_id)  # notices a dead worker or an expired cancel and records it
         if _fingerprint(home, run_id) == (last or {}).get("fp"):
             return {c: gr.skip() for c in view_outputs}
-        return draw(run_id, request, filled=bool((last or {}).get("filled")))  # before page load: not enabled
+        out = draw(run_id, request, filled=bool((last or {}).get("filled")), tick=True)  # before load: not enabled
+        if shown.last(request) is not recorded:
+            return {c: gr.skip() for c in view_outputs}
+        return out
 
     @ctx.allows(ADMIN, "start training", visitors="train")
     @shows_errors(failure="Could not start the run")
@@ -174,6 +189,37 @@ def build_train_tab(ctx: StudioContext) -> None:
                      concurrency_limit=None)
     resume_btn.click(on_resume, inputs=[run_pick], outputs=view_outputs, api_name="train_resume",
                      concurrency_id="train_submit", concurrency_limit=1)
+
+
+class ShownRuns:
+    """The run each page (by session) was last told to show by a draw that is not a timer tick.
+
+    A tick carries the run the page showed when it was sent; sent just before the page heard of a new run
+    and answered after it, it brought the old run back, and every later tick followed that one (seen in CI:
+    the page stayed on a cancelled run while the new run succeeded). Ticks follow this record instead."""
+
+    LIMIT = 10_000
+    """Sessions remembered (the oldest is forgotten first); a forgotten page's ticks follow their request."""
+
+    def __init__(self) -> None:
+        self._by_session: dict[str, tuple[object, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, request: gr.Request | None, run_id: str | None) -> None:
+        session = getattr(request, "session_hash", None)
+        if not session:
+            return
+        with self._lock:
+            self._by_session.pop(session, None)
+            self._by_session[session] = (object(), run_id)  # a new token per draw: ticks compare identity
+            while len(self._by_session) > self.LIMIT:
+                self._by_session.pop(next(iter(self._by_session)))
+
+    def last(self, request: gr.Request | None) -> tuple[object, str | None] | None:
+        """(token, run id) of the page's last draw, or None when none is recorded."""
+        session = getattr(request, "session_hash", None)
+        with self._lock:
+            return self._by_session.get(session) if session else None
 
 
 def _fingerprint(home, run_id: str | None) -> str:
