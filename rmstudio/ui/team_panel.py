@@ -72,9 +72,10 @@ def build_team_panel(ctx: StudioContext) -> dict:
     save = gr.Button("Save team settings", size="sm", elem_id="rm-team-save")
     agreement_md = gr.Markdown(elem_id="rm-agreement")
     # one above the other: side by side, the five annotator columns are clipped on a 1024 px screen
-    annotators = gr.Dataframe(label="Annotators", interactive=False, wrap=True, elem_id="rm-annotators")
+    annotators = gr.Dataframe(label="Annotators", interactive=False, wrap=True, elem_id="rm-annotators",
+                              column_widths=["28%", "14%", "18%", "22%", "18%"])
     kappas = gr.Dataframe(label="Agreement between annotators (Cohen's κ)", interactive=False, wrap=True,
-                          elem_id="rm-kappa")
+                          elem_id="rm-kappa", column_widths=["50%", "25%", "25%"])
 
     with gr.Accordion("Generate candidate pairs with a language model", open=False, elem_id="rm-generate"):
         gr.Markdown("Prompts without responses: upload a prompts file (.txt one per line, or .jsonl/.csv/.parquet "

@@ -110,8 +110,10 @@ def test_every_tab_at_two_sizes_shows_nothing_broken(swept, new_page, tmp_path):
             import_through_the_data_tab(page, data)
         for tab in ("Label", "Data", "Train", "Compare"):
             page.get_by_role("tab", name=tab).click()
-            if tab == "Data":
+            if tab == "Data":  # the pairs, and the team panel filled by its own tab-open event
                 wait_for_text(page, "#rm-page-info", "matching pair")
+                wait_for_text(page, "#rm-agreement", "overlap setting")
+                wait_for_text(page, "#rm-annotators", "picks left")
             if tab == "Train":
                 page.locator("#train-runs [role=gridcell]").first.wait_for()
             if tab == "Compare":
